@@ -1,0 +1,327 @@
+"""The graph's nodes: plain functions of (state, runtime) that return state updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+import prompts
+from agents import offline
+from agents.schemas import BriefFields, Drafts, Revisions
+from agents.state import BriefState, Context
+from core import checks, platforms, posts, timing
+from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
+from core.errors import LLMUnavailable
+
+MAX_ROUNDS = 2
+NO_GUIDELINES = "No guidelines found for this brief — drafts follow only the brand profile (run `plume ingest`)."
+
+
+def fallback_note(exc: LLMUnavailable) -> str:
+    return f"The model is unavailable ({exc}); using offline templates for this step."
+
+
+def use_model(state: BriefState, ctx: Context) -> bool:
+    return ctx.model is not None and not state.get("offline", False)
+
+
+def in_scope(variant: dict) -> bool:
+    return variant.get("stage", "new") in ("new", "rework")
+
+
+# --- intake → retrieve → draft ------------------------------------------------------------
+
+def intake(state: BriefState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    settings = ctx.settings
+    ruled = offline.parse_brief(state["text"], now=ctx.clock(), timezone=settings.plume_timezone,
+                                default_networks=settings.default_networks,
+                                default_locales=settings.default_locales)
+    if not use_model(state, ctx):
+        return {"brief": ruled.to_dict(), "offline": True}
+    system, user = prompts.load("intake").render(
+        brand=ctx.profile.name, today=ctx.clock().astimezone(ruled_zone(ruled)).strftime("%A %d %B %Y %H:%M"),
+        timezone=settings.plume_timezone, networks=", ".join(platforms.names()),
+        locales=", ".join(LOCALES), brief=state["text"])
+    try:
+        fields: BriefFields = ctx.model.structured(BriefFields, system, user)
+    except LLMUnavailable as exc:
+        return {"brief": ruled.to_dict(), "offline": True, "notes": [*state.get("notes", []), fallback_note(exc)]}
+    brief = Brief(
+        text=state["text"], goal=fields.goal, key_message=fields.key_message or ruled.key_message,
+        networks=list(dict.fromkeys(fields.networks)) or ruled.networks,
+        locales=list(dict.fromkeys(fields.locales)) or ruled.locales, timezone=settings.plume_timezone,
+        not_before=valid_time(fields.publish_after) or ruled.not_before,
+        links=fields.links or ruled.links, constraints=fields.constraints, warnings=ruled.warnings)
+    return {"brief": brief.to_dict(), "offline": False}
+
+
+def ruled_zone(brief: Brief):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(brief.timezone)
+
+
+def valid_time(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.isoformat() if parsed.tzinfo else None
+
+
+def retrieve(state: BriefState, runtime: Runtime[Context]) -> dict:
+    brief = Brief.from_dict(state["brief"])
+    query = " ".join(filter(None, [brief.key_message or brief.text, brief.goal]))
+    found = runtime.context.knowledge.search(query, k=5, locale=brief.locales[0])
+    notes = state.get("notes", []) if found else [*state.get("notes", []), NO_GUIDELINES]
+    return {"passages": [p.to_dict() for p in found], "notes": notes}
+
+
+def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    brief = Brief.from_dict(state["brief"])
+    passages = [Passage.from_dict(p) for p in state.get("passages", [])]
+    source = brief.locales[0]
+    notes = list(state.get("notes", []))
+    drafted: dict[str, Variant] = {}
+    offline_mode = not use_model(state, ctx)
+    if not offline_mode:
+        try:
+            drafted = model_drafts(ctx, brief, passages, source)
+        except LLMUnavailable as exc:
+            notes.append(fallback_note(exc))
+            offline_mode = True
+    variants = []
+    for network in brief.networks:
+        variant = drafted.get(network)
+        if variant is None:
+            variant = offline.compose(brief, network=network, locale=source, profile=ctx.profile, passages=passages)
+            if not offline_mode:
+                variant.warnings.append("The model skipped this network; this is a template draft.")
+        variants.append({**variant.to_dict(), "stage": "new", "rounds": 0})
+    return {"variants": variants, "phase": "draft", "notes": notes, "offline": offline_mode}
+
+
+def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: str) -> dict[str, Variant]:
+    profile = ctx.profile
+    rules = "\n".join(f"- {p.label} ({p.name}): at most {p.max_length} characters as {p.label} counts them, "
+                      f"at most {p.max_hashtags} hashtags. {p.tone}"
+                      for p in map(platforms.get, brief.networks))
+    system, user = prompts.load("draft").render(
+        brand=profile.name, voice=profile.voice or "—", language=LOCALES[locale],
+        banned=", ".join(profile.banned) or "none",
+        emoji=f"at most {profile.emoji.max}" if profile.emoji.allowed else "none",
+        hashtags=f"at most {profile.hashtags.max}, {profile.hashtags.casing} case, always "
+                 f"{' '.join(profile.hashtags.required) or 'nothing required'}",
+        cta=profile.call_to_action.get(locale, ""), platforms=rules,
+        passages="\n".join(f"[{p.id}] {p.label}: {p.text}" for p in passages) or "(none)",
+        key_message=brief.key_message or brief.text, goal=brief.goal or "—",
+        links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none")
+    result: Drafts = ctx.model.structured(Drafts, system, user)
+    known = {p.id for p in passages}
+    out: dict[str, Variant] = {}
+    for post in result.posts:
+        if post.network in brief.networks and post.network not in out and post.text.strip():
+            out[post.network] = Variant(network=post.network, locale=locale, text=post.text.strip(),
+                                        rationale=post.rationale, media_idea=post.media_idea,
+                                        citations=[c for c in post.cited if c in known])
+    return out
+
+
+# --- check ⇄ revise -----------------------------------------------------------------------
+
+def check(state: BriefState, runtime: Runtime[Context]) -> dict:
+    profile = runtime.context.profile
+    brief = Brief.from_dict(state["brief"])
+    sources = {v["network"]: v["text"] for v in state["variants"] if v["locale"] == brief.locales[0]}
+    checked = []
+    for variant in state["variants"]:
+        if in_scope(variant):
+            source = sources.get(variant["network"]) if variant["locale"] != brief.locales[0] else None
+            found = checks.run(variant["text"], network=variant["network"], locale=variant["locale"],
+                               profile=profile, brief_text=brief.text, source_text=source)
+            variant = {**variant, "checks": [c.to_dict() for c in found]}
+        checked.append(variant)
+    return {"variants": checked}
+
+
+def needs_revision(variant: dict) -> bool:
+    failing = any(not c["ok"] and c.get("severity", "error") == "error" for c in variant.get("checks", []))
+    return in_scope(variant) and variant.get("rounds", 0) < MAX_ROUNDS and (failing or bool(variant.get("feedback")))
+
+
+def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
+    """One model round over every draft that fails a check or carries a reviewer's request."""
+    ctx = runtime.context
+    targets = [v for v in state["variants"] if needs_revision(v)]
+    blocks = []
+    for v in targets:
+        problems = [c["message"] for c in v.get("checks", []) if not c["ok"]]
+        if v.get("feedback"):
+            problems.insert(0, f"Reviewer asked: {v['feedback']}")
+        limit = platforms.get(v["network"]).max_length
+        blocks.append(f"### {v['network']}:{v['locale']} (max {limit} characters)\n{v['text']}\n"
+                      f"Fix: {'; '.join(problems)}")
+    system, user = prompts.load("revise").render(brand=ctx.profile.name, voice=ctx.profile.voice or "—",
+                                                 drafts="\n\n".join(blocks))
+    notes = list(state.get("notes", []))
+    try:
+        result: Revisions = ctx.model.structured(Revisions, system, user)
+        revised = {p.key.strip(): p.text.strip() for p in result.posts if p.text.strip()}
+    except LLMUnavailable as exc:
+        notes.append(f"Revision failed ({exc}); the drafts are shown with their problems flagged.")
+        revised = {}
+    keys = {f"{v['network']}:{v['locale']}" for v in targets}
+    variants = []
+    for v in state["variants"]:
+        key = f"{v['network']}:{v['locale']}"
+        if key in keys:
+            # A failed round still counts: the loop is bounded whatever the model does.
+            v = {**v, "rounds": v.get("rounds", 0) + 1, "feedback": "" if key in revised else v.get("feedback", ""),
+                 "text": revised.get(key, v["text"])}
+            if not revised:
+                v["rounds"] = MAX_ROUNDS
+        variants.append(v)
+    return {"variants": variants, "notes": notes}
+
+
+# --- localize → propose time → present → approval ------------------------------------------
+
+def localize(state: BriefState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    brief = Brief.from_dict(state["brief"])
+    source = [v for v in state["variants"] if v["locale"] == brief.locales[0]]
+    notes = list(state.get("notes", []))
+    added = []
+    for locale in brief.locales[1:]:
+        adapted: dict[str, str] = {}
+        if use_model(state, ctx):
+            try:
+                adapted = model_localize(ctx, source, locale)
+            except LLMUnavailable as exc:
+                notes.append(f"Localizing to {LOCALES[locale]} failed ({exc}); showing the source text.")
+        for v in source:
+            text = adapted.get(v["network"])
+            warnings = [w for w in v.get("warnings", []) if w != NEEDS_MODEL_WARNING]
+            if text is None:
+                text, warnings = v["text"], [*warnings, NEEDS_MODEL_WARNING]
+            added.append({**v, "locale": locale, "text": text, "warnings": warnings, "stage": "new",
+                          "rounds": 0, "checks": [], "post_id": None, "version": 1})
+    return {"variants": state["variants"] + added, "phase": "localize", "notes": notes}
+
+
+def model_localize(ctx: Context, source: list[dict], locale: str) -> dict[str, str]:
+    profile = ctx.profile
+    glossary = ", ".join(f"{a} → {b}" for a, b in profile.glossary.get(locale, {}).items()) or "none"
+    drafts = "\n\n".join(f"### {v['network']} (max {platforms.get(v['network']).max_length} characters)\n{v['text']}"
+                         for v in source)
+    system, user = prompts.load("localize").render(brand=profile.name, language=LOCALES[locale], locale=locale,
+                                                   glossary=glossary, keep=", ".join(profile.do_not_translate) or "none",
+                                                   drafts=drafts)
+    result: Drafts = ctx.model.structured(Drafts, system, user)
+    return {p.network: p.text.strip() for p in result.posts if p.text.strip()}
+
+
+def propose_time(state: BriefState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    brief = Brief.from_dict(state["brief"])
+    not_before = datetime.fromisoformat(brief.not_before) if brief.not_before else None
+    with ctx.db.session() as session:
+        taken = {}
+        for post in posts.with_status(session, [Status.SCHEDULED, Status.HELD]):
+            taken.setdefault(post.network, []).append(datetime.fromisoformat(post.run_at))
+    now = ctx.clock()
+    variants = []
+    for v in state["variants"]:
+        if in_scope(v) and not v.get("proposed_at"):
+            # Localized twins of a post go out at the same time, for their own audience.
+            twin = next((o for o in variants if o["network"] == v["network"] and o.get("proposed_at")), None)
+            if twin:
+                v = {**v, "proposed_at": twin["proposed_at"], "time_reason": twin["time_reason"]}
+            else:
+                at, reason = timing.propose(v["network"], timezone=brief.timezone, now=now,
+                                            not_before=not_before, taken=taken.get(v["network"], []))
+                taken.setdefault(v["network"], []).append(at)
+                v = {**v, "proposed_at": at.isoformat(), "time_reason": reason}
+        variants.append(v)
+    return {"variants": variants}
+
+
+def present(state: BriefState, runtime: Runtime[Context]) -> dict:
+    """Store what a human must decide (idempotent: a re-run finds the posts it already stored)."""
+    ctx = runtime.context
+    by_id = {p["id"]: p for p in state.get("passages", [])}
+    variants = []
+    with ctx.db.session() as session:
+        for v in state["variants"]:
+            if in_scope(v):
+                variant = Variant.from_dict(v)
+                cited = [{"id": i, "source": by_id[i]["source"], "heading": by_id[i]["heading"]}
+                         for i in variant.citations if i in by_id]
+                post = posts.present(session, thread_id=state["thread_id"], variant=variant, citations=cited)
+                v = {**v, "post_id": post.id, "version": post.version, "status": post.status,
+                     "stage": "presented", "feedback": ""}
+            variants.append(v)
+    return {"variants": variants}
+
+
+def approval(state: BriefState, runtime: Runtime[Context]) -> dict:
+    """Wait for humans, then mirror what they decided (the database is the record of decisions)."""
+    waiting = [v["post_id"] for v in state["variants"] if v.get("status") == Status.AWAITING_APPROVAL]
+    if waiting:
+        interrupt({"thread_id": state["thread_id"], "awaiting": waiting})
+    with runtime.context.db.session() as session:
+        stored = {p.id: p for p in posts.for_thread(session, state["thread_id"])}
+    variants = []
+    for v in state["variants"]:
+        post = stored.get(v.get("post_id"))
+        if post is not None:
+            v = {**v, "status": post.status, "proposed_at": post.run_at or v.get("proposed_at")}
+            if post.status == Status.CHANGES_REQUESTED and v.get("stage") == "presented":
+                edited = post.version != v.get("version")
+                v = {**v, "stage": "rework", "rounds": 0, "text": post.text, "version": post.version,
+                     "feedback": "" if edited else post.last_reason}
+        variants.append(v)
+    return {"variants": variants, "phase": "rework"}
+
+
+def schedule(state: BriefState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    variants = []
+    for v in state["variants"]:
+        if v.get("status") == Status.APPROVED:
+            run_at = max(datetime.fromisoformat(v["proposed_at"]), ctx.clock())
+            with ctx.db.session() as session:
+                post = posts.get(session, v["post_id"])
+                if post.status == Status.APPROVED:  # not already scheduled by a run cut short
+                    post = posts.schedule(session, post_id=post.id, run_at=run_at)
+            if post.status == Status.SCHEDULED:
+                ctx.scheduler.add(post.id, datetime.fromisoformat(post.run_at))
+            v = {**v, "status": post.status}
+        variants.append(v)
+    return {"variants": variants}
+
+
+def rework(state: BriefState, runtime: Runtime[Context]) -> dict:
+    """Changes requested: edits go straight to the checks; feedback goes to the model, if there is one."""
+    if use_model(state, runtime.context):
+        return {}
+    variants = []
+    for v in state["variants"]:
+        if v.get("stage") == "rework" and v.get("feedback"):
+            note = "Rewriting from feedback needs a model — edit the text instead (offline mode)."
+            v = {**v, "feedback": "", "warnings": [*[w for w in v.get("warnings", []) if w != note], note]}
+        variants.append(v)
+    return {"variants": variants}
+
+
+ALL = {
+    "intake": intake, "retrieve": retrieve, "draft": draft, "check": check, "revise": revise,
+    "localize": localize, "propose_time": propose_time, "present": present, "approval": approval,
+    "schedule": schedule, "rework": rework,
+}

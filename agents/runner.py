@@ -1,0 +1,145 @@
+"""The only caller of the graph: starts briefs, applies human decisions, and reports neutral events."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from langgraph.errors import GraphRecursionError
+from langgraph.types import Command
+
+from agents import offline
+from agents.graph import build
+from agents.state import Context
+from core import posts
+from core.domain import Decision, Post, Status
+from core.errors import PlumeError
+
+log = logging.getLogger(__name__)
+
+STEPS = {  # node → what the user sees once it has finished
+    "intake": "Read the brief",
+    "retrieve": "Retrieved brand guidelines",
+    "draft": "Drafted the posts",
+    "check": "Checked them against platform and brand rules",
+    "revise": "Revised what failed the checks",
+    "localize": "Localized",
+    "propose_time": "Proposed publication times",
+    "present": "Ready for review",
+    "schedule": "Scheduled what was approved",
+    "rework": "Working on the requested changes",
+}
+RECURSION_LIMIT = 60
+
+
+@dataclass
+class Event:
+    kind: str  # "progress" | "note" | "waiting" | "scheduled" | "done"
+    message: str = ""
+    posts: list[Post] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    thread_id: str
+    posts: list[Post]
+    notes: list[str]
+    brief: dict
+
+    @property
+    def waiting(self) -> list[Post]:
+        return [p for p in self.posts if p.status == Status.AWAITING_APPROVAL]
+
+
+Listener = Callable[[Event], None]
+
+
+def thread_id_for(*parts: str) -> str:
+    """A stable graph thread id for a conversation (e.g. Slack team, channel, thread ts)."""
+    return "brief-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:24]
+
+
+class Runner:
+    def __init__(self, context: Context, checkpointer):
+        self.context = context
+        self.graph = build().compile(checkpointer=checkpointer)
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def _config(self, thread_id: str) -> dict:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+
+    def start(self, *, thread_id: str, text: str, actor: str, channel: str | None = None,
+              on_event: Listener | None = None) -> Outcome:
+        """Run a new brief until it waits for a human. Refuses bad briefs before any model call."""
+        settings = self.context.settings
+        offline.parse_brief(text, now=self.context.clock(), timezone=settings.plume_timezone,
+                            default_networks=settings.default_networks, default_locales=settings.default_locales)
+        with self.context.db.session() as session:
+            posts.save_brief(session, thread_id=thread_id, text=text, actor=actor, channel=channel)
+        payload = {"thread_id": thread_id, "text": text, "actor": actor, "notes": []}
+        return self._run(thread_id, payload, on_event)
+
+    def decide(self, decision: Decision, on_event: Listener | None = None) -> tuple[Post, Outcome]:
+        """Record one human decision (validated, authorized, audited), then let the graph react."""
+        with self.context.db.session() as session:
+            post = posts.decide(session, decision, approvers=self.context.settings.approvers)
+        return post, self.resume(post.thread_id, on_event)
+
+    def resume(self, thread_id: str, on_event: Listener | None = None) -> Outcome:
+        """Continue a thread: after a decision, after a crash inside a node, or after a restart."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if snapshot.interrupts:
+            return self._run(thread_id, Command(resume="decided"), on_event)
+        if snapshot.next:
+            return self._run(thread_id, None, on_event)
+        return self.outcome(thread_id)
+
+    def recover(self) -> list[str]:
+        """At start-up: finish threads cut short by a crash, and apply decisions a crash left unseen."""
+        resumed = []
+        for thread_id in self.open_threads():
+            try:
+                snapshot = self.graph.get_state(self._config(thread_id))
+                awaiting = {i for intr in snapshot.interrupts for i in intr.value.get("awaiting", [])}
+                with self.context.db.session() as session:
+                    undecided = {p.id for p in posts.for_thread(session, thread_id)
+                                 if p.status == Status.AWAITING_APPROVAL}
+                if (snapshot.interrupts and awaiting != undecided) or (snapshot.next and not snapshot.interrupts):
+                    self.resume(thread_id)
+                    resumed.append(thread_id)
+            except PlumeError:
+                log.exception("could not recover thread %s", thread_id)
+        return resumed
+
+    def open_threads(self) -> list[str]:
+        with self.context.db.session() as session:
+            return posts.open_threads(session)
+
+    def outcome(self, thread_id: str) -> Outcome:
+        values = self.graph.get_state(self._config(thread_id)).values
+        with self.context.db.session() as session:
+            stored = posts.for_thread(session, thread_id)
+        return Outcome(thread_id, stored, list(values.get("notes", [])), values.get("brief", {}))
+
+    def _run(self, thread_id: str, payload, on_event: Listener | None) -> Outcome:
+        emit = on_event or (lambda event: None)
+        with self._locks[thread_id]:  # one graph run per thread at a time
+            try:
+                for update in self.graph.stream(payload, self._config(thread_id), context=self.context,
+                                                stream_mode="updates"):
+                    for node in update:
+                        if node in STEPS:
+                            emit(Event("progress", STEPS[node]))
+            except GraphRecursionError as exc:
+                raise PlumeError("This brief kept looping without settling; it was stopped. "
+                                 "Try a simpler brief or edit the drafts by hand.") from exc
+        outcome = self.outcome(thread_id)
+        for note in outcome.notes:
+            emit(Event("note", note))
+        if outcome.waiting:
+            emit(Event("waiting", "Waiting for your decision", outcome.waiting))
+        return outcome

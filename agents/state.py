@@ -1,0 +1,49 @@
+"""The graph's state (plain JSON-able values only: checkpoints are strict msgpack) and its context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypedDict
+
+from agents.models import Model
+from core.brand import BrandProfile
+from core.db import Database
+from core.domain import Passage
+from core.settings import Settings
+
+
+class Knowledge(Protocol):
+    def search(self, query: str, k: int = 4, locale: str | None = None) -> list[Passage]: ...
+
+
+class Scheduling(Protocol):
+    def add(self, post_id: int, run_at: datetime) -> None: ...
+
+
+class BriefState(TypedDict, total=False):
+    thread_id: str
+    text: str
+    actor: str
+    brief: dict  # core.domain.Brief
+    passages: list[dict]  # core.domain.Passage
+    # core.domain.Variant dicts plus bookkeeping: stage ("new" | "presented" | "rework"),
+    # status (mirrors the post), rounds (model revisions used), feedback (a reviewer's request)
+    variants: list[dict]
+    phase: str  # "draft" | "localize" | "rework": where `check` goes next
+    offline: bool
+    notes: list[str]
+
+
+@dataclass
+class Context:
+    """What nodes use besides the state; never checkpointed."""
+
+    settings: Settings
+    db: Database
+    knowledge: Knowledge
+    profile: BrandProfile
+    model: Model | None
+    scheduler: Scheduling
+    clock: Callable[[], datetime]

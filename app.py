@@ -1,0 +1,154 @@
+"""Composition root: reads settings, builds every part, and starts the chosen front end."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from knowledge.ingest import ingest
+from knowledge.profile import load_profile
+from knowledge.store import KnowledgeStore
+
+from agents.checkpoint import Checkpoints
+from agents.models import Model, make_model
+from agents.runner import Runner
+from agents.state import Context
+from core import logs
+from core.brand import BrandProfile
+from core.db import Database
+from core.domain import Post
+from core.errors import PlumeError
+from core.publishers import OutboxPublisher
+from core.scheduler import Scheduler
+from core.settings import Settings, load
+
+
+@dataclass
+class Plume:
+    settings: Settings
+    db: Database
+    knowledge: KnowledgeStore
+    profile: BrandProfile
+    model: Model | None
+    scheduler: Scheduler
+    runner: Runner
+    listeners: list[Callable[[Post], None]] = field(default_factory=list)
+
+    def notify(self, post: Post) -> None:
+        for listener in list(self.listeners):
+            listener(post)
+
+
+def progress_bar(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    end = "\n" if done >= total else ""
+    print(f"\r  indexing guidelines [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:40}",
+          end=end, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = False) -> Iterator[Plume]:
+    """Build Plume from settings; everything is closed again on exit."""
+    db = Database(settings.db_url).migrate()
+    knowledge = KnowledgeStore(settings)
+    if knowledge.count() == 0 and settings.plume_kit.is_dir():
+        if not quiet:
+            print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
+        ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar)
+    profile = load_profile(settings.plume_kit)
+    hooks: list[Callable[[Post], None]] = []
+    scheduler = Scheduler(db=db, publisher=OutboxPublisher(settings.outbox), home=settings.plume_home,
+                          misfire_grace=settings.plume_misfire_grace,
+                          notify=lambda post: [hook(post) for hook in list(hooks)])
+    try:
+        with Checkpoints(settings) as saver:
+            context = Context(settings=settings, db=db, knowledge=knowledge, profile=profile,
+                              model=make_model(settings), scheduler=scheduler, clock=lambda: datetime.now(UTC))
+            plume = Plume(settings, db, knowledge, profile, context.model, scheduler, Runner(context, saver), hooks)
+            if run_scheduler:
+                scheduler.start()
+                plume.runner.recover()
+            try:
+                yield plume
+            finally:
+                scheduler.shutdown()
+    finally:
+        db.dispose()
+
+
+def cmd_ingest(settings: Settings, args) -> int:
+    store = KnowledgeStore(settings)
+    report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune)
+    print(f"Guidelines: {report.added} added, {report.updated} updated, {report.skipped} unchanged, "
+          f"{report.removed} removed; {store.count()} passages in the store.")
+    for path, message in report.errors:
+        print(f"  ✗ {path}: {message}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def cmd_guidelines(settings: Settings, args) -> int:
+    with assemble(settings, run_scheduler=False, quiet=args.json) as plume:
+        found = plume.knowledge.search(" ".join(args.query), k=args.k)
+    if args.json:
+        print(json.dumps([{"source": p.source, "heading": p.heading, "text": p.text, "score": round(p.score, 4)}
+                          for p in found], ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("No guidelines found. Add Markdown files with `plume ingest PATH`.")
+    for passage in found:
+        print(f"• {passage.label}  (score {passage.score:.2f})\n  {passage.text[:300]}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="plume", description="Plume: brand-safe social posts, approved by humans.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    sub.add_parser("shell", help="the terminal front end")
+    sub.add_parser("demo", help="a scripted brief from draft to published post, no credentials needed")
+    sub.add_parser("queue", help="what is scheduled")
+    ingest_cmd = sub.add_parser("ingest", help="index brand guidelines (Markdown and text files or folders)")
+    ingest_cmd.add_argument("paths", nargs="+")
+    ingest_cmd.add_argument("--prune", action="store_true", help="forget files that are no longer there")
+    guide = sub.add_parser("guidelines", help="search the brand guidelines")
+    guide.add_argument("query", nargs="+")
+    guide.add_argument("--k", type=int, default=4)
+    guide.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    from bot import shell  # front ends are imported late: `plume ingest` needs none of them
+
+    try:
+        settings = load()
+        logs.setup(settings.plume_log_level, settings.secrets())
+        command = args.command or ("serve" if settings.slack_configured else "shell")
+        if command == "serve":
+            print("The Slack front end is not built yet; `plume shell` drives the same flow.", file=sys.stderr)
+            return 2
+        if command == "ingest":
+            return cmd_ingest(settings, args)
+        if command == "guidelines":
+            return cmd_guidelines(settings, args)
+        if command == "queue":
+            with assemble(settings, run_scheduler=False, quiet=True) as plume:
+                return shell.print_queue(plume)
+        with assemble(settings) as plume:
+            if command == "demo":
+                return shell.demo(plume)
+            return shell.Shell(plume).loop()
+    except PlumeError as exc:
+        print(f"plume: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

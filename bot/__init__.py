@@ -1,0 +1,1 @@
+"""Front ends: the terminal shell (and, later, Slack) over the same runner."""

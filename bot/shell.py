@@ -1,0 +1,269 @@
+"""The terminal front end: type a brief, watch it move, decide each draft by number."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from agents.runner import Event, Outcome, thread_id_for
+from core import platforms, posts
+from core.domain import LOCALES, OFFLINE_LABEL, Action, Decision, Post, Status
+from core.errors import InvalidTransition, PlumeError
+
+HELP = """Type a brief to start, e.g. “Announce our new Guji roast on LinkedIn and X in English and French, tomorrow morning”.
+Then decide each draft by its number:
+  approve N              approve draft N (it is scheduled at its proposed time)
+  changes N REASON       ask for changes, e.g. “changes 2 shorter, and mention the Lyon shop”
+  edit N                 replace the text (and optionally the time) yourself
+  reject N [REASON]      drop draft N
+  list                   show the drafts again       queue   what is scheduled
+  help                   this text                   quit    leave (nothing is lost)"""
+DEMO_BRIEF = ("Announce our new Ethiopia Guji single-origin roast on LinkedIn and X, in English and French. "
+              "Launch offer: 10% off this week at https://lumenroasters.example/guji")
+
+
+def label(network: str) -> str:
+    return platforms.get(network).label
+
+
+def when(iso: str | None, zone: str) -> str:
+    if not iso:
+        return "no time yet"
+    at = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+    return f"{at:%a %d %b %H:%M} {zone}"
+
+
+def render_post(number: int, post: Post, zone: str) -> str:
+    network = platforms.get(post.network)
+    status = post.status.replace("_", " ")
+    lines = [f"[{number}] {network.label} · {LOCALES.get(post.locale, post.locale)} · {status} · v{post.version}"
+             f"   (post #{post.id})"]
+    lines += [f"    │ {line}" for line in post.text.splitlines() or [""]]
+    lines.append(f"    Length: {network.length(post.text)}/{network.max_length} as {network.label} counts")
+    failed = [c for c in post.checks if not c["ok"]]
+    if failed:
+        lines += [f"    {'✗' if c.get('severity', 'error') == 'error' else '!'} {c['message']}" for c in failed]
+    passed = len(post.checks) - len(failed)
+    lines.append(f"    ✓ {passed} check{'s' * (passed != 1)} passed")
+    for cite in post.citations:
+        lines.append(f"    Cites: {cite['source']} › {cite['heading']}" if cite.get("heading") else
+                     f"    Cites: {cite['source']}")
+    if not post.citations:
+        lines.append("    Cites: no guideline passage")
+    lines.append(f"    When: {when(post.run_at, zone)} — {post.time_reason}" if post.time_reason else
+                 f"    When: {when(post.run_at, zone)}")
+    lines += [f"    ⚠ {w}" for w in post.warnings]
+    if post.last_reason and post.status in (Status.REJECTED, Status.FAILED, Status.UNKNOWN):
+        lines.append(f"    Reason: {post.last_reason}")
+    if post.approved_by and post.status != Status.AWAITING_APPROVAL:
+        lines.append(f"    Approved by {post.approved_by}")
+    return "\n".join(lines)
+
+
+def print_queue(plume, out: TextIO = sys.stdout) -> int:
+    zone = plume.settings.plume_timezone
+    with plume.db.session() as session:
+        upcoming = posts.with_status(session, [Status.SCHEDULED, Status.HELD])
+        waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
+    if not upcoming:
+        print("Nothing is scheduled.", file=out)
+
+    def day(post: Post) -> str:
+        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B %Y")
+
+    for heading, group in groupby(upcoming, key=day):
+        print(heading, file=out)
+        for post in group:
+            first = post.text.splitlines()[0][:70] if post.text else ""
+            held = " (held)" if post.status == Status.HELD else ""
+            print(f"  {when(post.run_at, zone)[10:16]}  #{post.id} {label(post.network)} · {post.locale}{held}  {first}",
+                  file=out)
+    if waiting:
+        print(f"{len(waiting)} draft(s) awaiting approval.", file=out)
+    return 0
+
+
+class Shell:
+    """A line-oriented loop; reads any text stream, so tests and scripts can drive it."""
+
+    def __init__(self, plume, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, user: str | None = None):
+        self.plume = plume
+        self.stdin, self.stdout = stdin, stdout
+        self.user = user or getpass.getuser()
+        self.zone = plume.settings.plume_timezone
+        self.shown: list[int] = []  # post ids, numbered from 1
+        plume.listeners.append(self.on_post_update)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.stdout, flush=True)
+
+    def ask(self, prompt: str) -> str | None:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+
+    def loop(self) -> int:
+        model = self.plume.settings.plume_model or f"offline templates ({OFFLINE_LABEL.split(' — ')[0]})"
+        self.say(f"Plume — {self.plume.profile.name}. Model: {model}. Type “help” for commands.")
+        self.show_pending()
+        while (line := self.ask("plume> ")) is not None:
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("quit", "exit"):
+                break
+            try:
+                self.handle(line)
+            except PlumeError as exc:
+                self.say(f"✗ {exc}")
+        self.say("Bye — drafts and schedules are kept.")
+        return 0
+
+    def handle(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        commands: dict[str, Callable[[str], None]] = {
+            "help": lambda _: self.say(HELP), "list": lambda _: self.show_pending(),
+            "queue": lambda _: print_queue(self.plume, self.stdout),
+            "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
+            "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
+        }
+        if word.lower() in commands and (word.lower() in ("help", "list", "queue") or rest[:1].isdigit()):
+            commands[word.lower()](rest.strip())
+        else:
+            self.brief(line)
+
+    # --- briefs and decisions --------------------------------------------------------------
+
+    def brief(self, text: str) -> None:
+        thread = thread_id_for("shell", self.user, uuid.uuid4().hex)
+        self.say("Working on it…")
+        outcome = self.plume.runner.start(thread_id=thread, text=text, actor=self.user, on_event=self.on_event)
+        self.show(outcome)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "progress":
+            self.say(f"  · {event.message}")
+        elif event.kind == "note":
+            self.say(f"  ⚠ {event.message}")
+
+    def on_post_update(self, post: Post) -> None:
+        if post.status == Status.PUBLISHED:
+            self.say(f"\n📤 Published post #{post.id} ({label(post.network)} · {post.locale}) → {post.external_ref}")
+        else:
+            self.say(f"\n⚠ Post #{post.id} ({label(post.network)} · {post.locale}) is {post.status}: {post.last_reason}")
+
+    def show(self, outcome: Outcome) -> None:
+        brief = outcome.brief
+        for warning in brief.get("warnings", []):
+            self.say(f"  ⚠ {warning}")
+        self.render(outcome.posts)
+
+    def show_pending(self) -> None:
+        with self.plume.db.session() as session:
+            waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
+        if waiting:
+            self.say(f"{len(waiting)} draft(s) await a decision:")
+            self.render(waiting)
+        else:
+            self.say("No drafts await a decision. Type a brief to start.")
+
+    def render(self, shown: list[Post]) -> None:
+        self.shown = [p.id for p in shown]
+        for number, post in enumerate(shown, 1):
+            self.say(render_post(number, post, self.zone))
+            self.say()
+        if any(p.status == Status.AWAITING_APPROVAL for p in shown):
+            self.say("Decide with: approve N · changes N REASON · edit N · reject N [REASON]")
+
+    def pick(self, rest: str) -> tuple[Post, str]:
+        number, _, tail = rest.partition(" ")
+        index = int(number) - 1
+        if not 0 <= index < len(self.shown):
+            raise PlumeError(f"There is no draft {number} here; type “list” to see the numbers.")
+        with self.plume.db.session() as session:
+            return posts.get(session, self.shown[index]), tail.strip()
+
+    def decide(self, post: Post, action: Action, **fields) -> None:
+        decision = Decision(post_id=post.id, action=str(action), actor=self.user, version=post.version, **fields)
+        try:
+            _post, outcome = self.plume.runner.decide(decision, on_event=self.on_event)
+        except InvalidTransition as exc:
+            who = f" (by {exc.decided_by})" if exc.decided_by else ""
+            self.say(f"✗ {exc}{who}")
+            return
+        self.render(outcome.posts)
+
+    def approve(self, rest: str) -> None:
+        post, _ = self.pick(rest)
+        self.decide(post, Action.APPROVE)
+
+    def changes(self, rest: str) -> None:
+        post, reason = self.pick(rest)
+        if not reason:
+            reason = self.ask("What should change? ") or ""
+        self.decide(post, Action.REQUEST_CHANGES, reason=reason)
+
+    def reject(self, rest: str) -> None:
+        post, reason = self.pick(rest)
+        self.decide(post, Action.REJECT, reason=reason)
+
+    def edit(self, rest: str) -> None:
+        post, _ = self.pick(rest)
+        self.say("New text — end with a line holding only “.” (an empty text keeps the current one):")
+        lines = []
+        while (line := self.ask("")) is not None and line != ".":
+            lines.append(line)
+        text = "\n".join(lines).strip() or post.text
+        moved = (self.ask(f"New time as YYYY-MM-DD HH:MM in {self.zone} (blank keeps {when(post.run_at, self.zone)}): ")
+                 or "").strip()
+        run_at = None
+        if moved:
+            try:
+                run_at = datetime.fromisoformat(moved).replace(tzinfo=ZoneInfo(self.zone)).isoformat()
+            except ValueError:
+                raise PlumeError(f"“{moved}” is not a time like 2026-12-03 09:30; nothing was changed.") from None
+        self.decide(post, Action.EDIT, text=text, run_at=run_at, reason="edited in the shell")
+
+
+def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 60.0) -> int:
+    """A scripted brief on the sample kit; the demo plays the approving manager."""
+    say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
+    zone = plume.settings.plume_timezone
+    say(f"Demo brief: {DEMO_BRIEF}\n")
+    thread = thread_id_for("demo", uuid.uuid4().hex)
+    outcome = plume.runner.start(thread_id=thread, text=DEMO_BRIEF, actor="demo-author",
+                                 on_event=lambda e: say(f"  · {e.message}") if e.kind == "progress" else None)
+    for number, post in enumerate(outcome.posts, 1):
+        say(render_post(number, post, zone) + "\n")
+    manager = "demo-manager"
+    soon = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
+    ids = [p.id for p in outcome.waiting]
+    say(f"The demo manager moves every draft to {delay:.0f} s from now and approves it.")
+    for post_id in ids:
+        with plume.db.session() as session:
+            post = posts.get(session, post_id)
+        plume.runner.decide(Decision(post_id=post_id, action=str(Action.EDIT), actor=manager, version=post.version,
+                                     text=post.text, run_at=soon, reason="demo: publish now"))
+        with plume.db.session() as session:
+            post = posts.get(session, post_id)
+        plume.runner.decide(Decision(post_id=post_id, action=str(Action.APPROVE), actor=manager,
+                                     version=post.version))
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with plume.db.session() as session:
+            done = [posts.get(session, i) for i in ids]
+        if all(p.status in (Status.PUBLISHED, Status.FAILED, Status.UNKNOWN) for p in done):
+            break
+        time.sleep(0.5)
+    for post in done:
+        mark = "📤" if post.status == Status.PUBLISHED else "✗"
+        say(f"{mark} #{post.id} {label(post.network)} · {post.locale}: {post.status} → {post.external_ref or post.last_reason}")
+    return 0 if all(p.status == Status.PUBLISHED for p in done) else 1

@@ -1,0 +1,1 @@
+"""Plume's domain: settings, errors, types, storage, lifecycle, scheduling and publishing."""

@@ -1,0 +1,165 @@
+"""Plain domain types shared by every layer (dataclasses that round-trip through dicts)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+NETWORKS = ("x", "bluesky", "mastodon", "linkedin", "threads", "instagram", "facebook")
+LOCALES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+           "pt": "Portuguese", "nl": "Dutch"}
+OFFLINE_LABEL = "offline template draft — configure a model for AI drafting"
+NEEDS_MODEL_WARNING = "translation needs a model: showing the source text"
+MAX_BRIEF_CHARS = 4000
+
+
+class Status(StrEnum):
+    DRAFTING = "drafting"
+    AWAITING_APPROVAL = "awaiting_approval"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    EDIT = "edit"
+    REJECT = "reject"
+
+
+def digest(text: str) -> str:
+    """The approved-hash: what was approved is exactly what gets published."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Record:
+    """Round-trips a dataclass through plain dicts (graph state and JSON columns hold dicts)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Brief(Record):
+    text: str
+    goal: str = ""
+    key_message: str = ""
+    networks: list[str] = field(default_factory=list)
+    locales: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    not_before: str | None = None  # ISO datetime: earliest wanted publication
+    links: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Passage(Record):
+    id: str
+    source: str
+    heading: str
+    text: str
+    locale: str = ""
+    score: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.source} › {self.heading}" if self.heading else self.source
+
+
+@dataclass
+class Check(Record):
+    name: str
+    ok: bool
+    message: str
+    severity: str = "error"  # "error" blocks nothing but is flagged; "warning" is advice
+
+
+@dataclass
+class Variant(Record):
+    network: str
+    locale: str
+    text: str
+    rationale: str = ""
+    media_idea: str = ""
+    citations: list[str] = field(default_factory=list)  # passage ids
+    checks: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    offline: bool = False
+    proposed_at: str | None = None  # ISO datetime with offset
+    time_reason: str = ""
+    post_id: int | None = None
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        return f"{self.network}:{self.locale}"
+
+    @property
+    def failing(self) -> list[Check]:
+        return [c for c in map(Check.from_dict, self.checks) if not c.ok and c.severity == "error"]
+
+
+@dataclass
+class Decision(Record):
+    post_id: int
+    action: str
+    actor: str
+    version: int | None = None  # the version the human saw; stale approvals are refused
+    reason: str = ""
+    text: str | None = None  # for edits
+    run_at: str | None = None  # for edits that move the time
+
+
+@dataclass
+class Post(Record):
+    """A variant as stored: what the queue, the cards and the publisher read."""
+
+    id: int
+    thread_id: str
+    network: str
+    locale: str
+    text: str
+    status: str
+    version: int
+    run_at: str | None = None
+    time_reason: str = ""
+    offline: bool = False
+    checks: list[dict] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rationale: str = ""
+    approved_by: str | None = None
+    approved_at: str | None = None
+    approved_hash: str | None = None
+    published_at: str | None = None
+    external_ref: str | None = None
+    last_actor: str | None = None
+    last_reason: str = ""
+
+
+@dataclass
+class AuditEvent(Record):
+    at: str
+    actor: str
+    action: str
+    post_id: int | None
+    from_status: str | None
+    to_status: str | None
+    detail: dict = field(default_factory=dict)

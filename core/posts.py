@@ -1,0 +1,259 @@
+"""The one write funnel for briefs and posts: every status change is validated and audited here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core import lifecycle
+from core.domain import Action, AuditEvent, Decision, Post, Status, Variant, digest
+from core.errors import InvalidTransition, NotAuthorized, NotFound, ValidationFailed
+from core.models import AuditRow, BriefRow, PostRow
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone-aware columns; everything stored is UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    return value.isoformat() if value else None
+
+
+def to_post(row: PostRow) -> Post:
+    return Post(
+        id=row.id, thread_id=row.thread_id, network=row.network, locale=row.locale, text=row.text,
+        status=row.status, version=row.version, run_at=iso(row.run_at), time_reason=row.time_reason,
+        offline=row.offline, checks=list(row.checks or []), citations=list(row.citations or []),
+        warnings=list(row.warnings or []), rationale=row.rationale, approved_by=row.approved_by,
+        approved_at=iso(row.approved_at), approved_hash=row.approved_hash,
+        published_at=iso(row.published_at), external_ref=row.external_ref,
+        last_actor=row.last_actor, last_reason=row.last_reason or "",
+    )
+
+
+def record(session: Session, action: str, *, actor: str, post_id: int | None = None,
+           from_status: str | None = None, to_status: str | None = None, **detail) -> None:
+    session.add(AuditRow(at=now(), actor=actor, action=action, post_id=post_id,
+                         from_status=from_status, to_status=to_status, detail=detail))
+
+
+# --- briefs -------------------------------------------------------------------------------
+
+def save_brief(session: Session, *, thread_id: str, text: str, actor: str, parsed: dict | None = None,
+               channel: str | None = None) -> None:
+    row = session.get(BriefRow, thread_id)
+    if row is None:
+        session.add(BriefRow(thread_id=thread_id, text=text, parsed=parsed or {}, created_by=actor,
+                             channel=channel, created_at=now()))
+        session.flush()
+        record(session, "brief.received", actor=actor, thread_id=thread_id, chars=len(text))
+    elif parsed is not None:
+        row.parsed = parsed
+
+
+def brief_author(session: Session, thread_id: str) -> str | None:
+    row = session.get(BriefRow, thread_id)
+    return row.created_by if row else None
+
+
+# --- reads --------------------------------------------------------------------------------
+
+def get(session: Session, post_id: int) -> Post:
+    row = session.get(PostRow, post_id)
+    if row is None:
+        raise NotFound(f"There is no post #{post_id}.")
+    return to_post(row)
+
+
+def for_thread(session: Session, thread_id: str) -> list[Post]:
+    rows = session.scalars(select(PostRow).where(PostRow.thread_id == thread_id).order_by(PostRow.id))
+    return [to_post(r) for r in rows]
+
+
+def with_status(session: Session, statuses: Iterable[Status]) -> list[Post]:
+    query = (select(PostRow).where(PostRow.status.in_([str(s) for s in statuses]))
+             .order_by(PostRow.run_at, PostRow.id))
+    return [to_post(r) for r in session.scalars(query)]
+
+
+def audit_trail(session: Session, post_id: int) -> list[AuditEvent]:
+    rows = session.scalars(select(AuditRow).where(AuditRow.post_id == post_id).order_by(AuditRow.id))
+    return [AuditEvent(at=iso(r.at), actor=r.actor, action=r.action, post_id=r.post_id,
+                       from_status=r.from_status, to_status=r.to_status, detail=dict(r.detail or {}))
+            for r in rows]
+
+
+# --- the transition funnel ----------------------------------------------------------------
+
+def transition(session: Session, *, post_id: int, to: Status, actor: str, action: str,
+               reason: str = "", expect_version: int | None = None, **changes) -> Post:
+    """Move one post to `to`, compare-and-set on (status, version) so exactly one caller wins."""
+    row = session.get(PostRow, post_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound(f"There is no post #{post_id}.")
+    current = row.status
+    try:
+        lifecycle.require(current, to)
+    except InvalidTransition as exc:
+        exc.decided_by = row.approved_by or row.last_actor
+        raise
+    if expect_version is not None and row.version != expect_version:
+        raise InvalidTransition(
+            f"Post #{post_id} changed since you saw it (now version {row.version}); look at the new version first.",
+            current=current, decided_by=row.last_actor)
+    values = {"status": str(to), "updated_at": now(), "last_actor": actor, "last_reason": reason, **changes}
+    done = session.execute(
+        update(PostRow).where(PostRow.id == post_id, PostRow.status == current, PostRow.version == row.version)
+        .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise InvalidTransition(f"Post #{post_id} was changed by someone else just now.", current=current)
+    record(session, action, actor=actor, post_id=post_id, from_status=current, to_status=str(to),
+           reason=reason, version=values.get("version", row.version))
+    session.flush()
+    session.refresh(row)
+    return to_post(row)
+
+
+def present(session: Session, *, thread_id: str, variant: Variant, citations: list[dict],
+            actor: str = "plume") -> Post:
+    """Store a checked variant and put it in front of a human (new post, or a new version of one).
+
+    `citations` are the cited passages (id, source, heading) resolved from `variant.citations`.
+    """
+    fields = dict(text=variant.text, checks=variant.checks, warnings=variant.warnings,
+                  rationale=variant.rationale, offline=variant.offline, time_reason=variant.time_reason,
+                  run_at=parse_time(variant.proposed_at))
+    if variant.post_id is None:
+        existing = session.scalars(select(PostRow).where(
+            PostRow.thread_id == thread_id, PostRow.network == variant.network, PostRow.locale == variant.locale,
+            PostRow.status == str(Status.AWAITING_APPROVAL))).first()
+        if existing is not None:  # stored by a run that a crash cut short before its checkpoint
+            return to_post(existing)
+        row = PostRow(thread_id=thread_id, network=variant.network, locale=variant.locale,
+                      status=str(Status.AWAITING_APPROVAL), version=1, citations=citations,
+                      created_at=now(), updated_at=now(), last_reason="", **fields)
+        session.add(row)
+        session.flush()
+        record(session, "post.drafted", actor=actor, post_id=row.id, to_status=row.status,
+               network=variant.network, locale=variant.locale)
+        return to_post(row)
+    row = session.get(PostRow, variant.post_id)
+    if row is None:
+        raise NotFound(f"There is no post #{variant.post_id}.")
+    if row.status == Status.AWAITING_APPROVAL:
+        return to_post(row)  # already presented (a node re-ran after a crash)
+    bump = 1 if variant.text != row.text else 0  # an edit already counted its own version
+    return transition(session, post_id=row.id, to=Status.AWAITING_APPROVAL, actor=actor,
+                      action="post.revised", version=row.version + bump,
+                      citations=citations, **fields)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise ValidationFailed(f"“{value}” is not a date and time (expected e.g. 2026-12-03T09:00+01:00).") from exc
+
+
+# --- human decisions ----------------------------------------------------------------------
+
+def may_decide(*, actor: str, approvers: list[str]) -> bool:
+    return not approvers or actor in approvers
+
+
+def decide(session: Session, decision: Decision, *, approvers: list[str]) -> Post:
+    """Apply one human decision. Approve/reject need an approver; anyone may ask for changes or edit."""
+    action = Action(decision.action)
+    if action in (Action.APPROVE, Action.REJECT) and not may_decide(actor=decision.actor, approvers=approvers):
+        raise NotAuthorized("Only the team's approvers can approve or reject drafts.")
+    post_id, actor, reason = decision.post_id, decision.actor, decision.reason.strip()
+    if action is Action.APPROVE:
+        post = get(session, post_id)
+        return transition(session, post_id=post_id, to=Status.APPROVED, actor=actor, action="post.approved",
+                          reason=reason, expect_version=decision.version, approved_by=actor,
+                          approved_at=now(), approved_hash=digest(post.text))
+    if action is Action.REJECT:
+        return transition(session, post_id=post_id, to=Status.REJECTED, actor=actor, action="post.rejected",
+                          reason=reason, expect_version=decision.version)
+    if action is Action.REQUEST_CHANGES:
+        if not reason:
+            raise ValidationFailed("Say what should change, e.g. “shorter, and mention the Paris shop”.")
+        return transition(session, post_id=post_id, to=Status.CHANGES_REQUESTED, actor=actor,
+                          action="post.changes_requested", reason=reason, expect_version=decision.version)
+    text = (decision.text or "").strip()
+    if not text:
+        raise ValidationFailed("An edit needs the new text.")
+    post = get(session, post_id)
+    extra = {"run_at": parse_time(decision.run_at)} if decision.run_at else {}
+    return transition(session, post_id=post_id, to=Status.CHANGES_REQUESTED, actor=actor, action="post.edited",
+                      reason=reason or "edited by hand", expect_version=decision.version,
+                      text=text, version=post.version + 1, **extra)
+
+
+# --- scheduling and publishing ------------------------------------------------------------
+
+def schedule(session: Session, *, post_id: int, run_at: datetime, actor: str = "plume") -> Post:
+    return transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.scheduled",
+                       run_at=as_utc(run_at))
+
+
+def take_for_publishing(session: Session, *, post_id: int) -> Post | None:
+    """Claim a due post for publishing; None when it is not ours to publish (held, cancelled, taken)."""
+    row = session.get(PostRow, post_id)
+    if row is None or row.status != Status.SCHEDULED:
+        return None
+    if row.approved_hash != digest(row.text):
+        transition(session, post_id=post_id, to=Status.FAILED, actor="plume", action="post.failed",
+                   reason="the text changed after it was approved; approve it again")
+        return None
+    try:
+        return transition(session, post_id=post_id, to=Status.PUBLISHING, actor="plume",
+                          action="post.publishing")
+    except InvalidTransition:
+        return None
+
+
+def mark_published(session: Session, *, post_id: int, ref: str) -> Post:
+    return transition(session, post_id=post_id, to=Status.PUBLISHED, actor="plume", action="post.published",
+                      published_at=now(), external_ref=ref)
+
+
+def mark_failed(session: Session, *, post_id: int, reason: str, actor: str = "plume") -> Post:
+    return transition(session, post_id=post_id, to=Status.FAILED, actor=actor, action="post.failed",
+                      reason=reason)
+
+
+def mark_unknown(session: Session, *, post_id: int, reason: str) -> Post:
+    return transition(session, post_id=post_id, to=Status.UNKNOWN, actor="plume", action="post.unknown",
+                      reason=reason)
+
+
+def cancel(session: Session, *, post_id: int, actor: str, reason: str = "") -> Post:
+    return transition(session, post_id=post_id, to=Status.CANCELLED, actor=actor, action="post.cancelled",
+                      reason=reason)
+
+
+def interrupted_publishing(session: Session) -> list[int]:
+    """Posts left in `publishing` by a crash: the network may or may not have them."""
+    return list(session.scalars(select(PostRow.id).where(PostRow.status == str(Status.PUBLISHING))))
+
+
+def open_threads(session: Session) -> list[str]:
+    """Threads with a post still in front of a human or about to be scheduled."""
+    live = [str(s) for s in (Status.AWAITING_APPROVAL, Status.CHANGES_REQUESTED, Status.APPROVED)]
+    query = select(PostRow.thread_id).where(PostRow.status.in_(live)).distinct()
+    briefs_without_posts = select(BriefRow.thread_id).where(~BriefRow.thread_id.in_(select(PostRow.thread_id)))
+    return sorted(set(session.scalars(query)) | set(session.scalars(briefs_without_posts)))

