@@ -11,10 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from knowledge.ingest import ingest
-from knowledge.profile import load_profile
-from knowledge.store import KnowledgeStore
-
 from agents.checkpoint import Checkpoints
 from agents.models import Model, make_model
 from agents.runner import Runner
@@ -27,6 +23,9 @@ from core.errors import PlumeError
 from core.publishers import OutboxPublisher
 from core.scheduler import Scheduler
 from core.settings import Settings, load
+from knowledge.ingest import ingest
+from knowledge.profile import load_profile
+from knowledge.store import KnowledgeStore
 
 
 @dataclass
@@ -84,10 +83,9 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
 
 
 def cmd_ingest(settings: Settings, args) -> int:
-    store = KnowledgeStore(settings)
+    store = KnowledgeStore(settings, rebuild=args.rebuild)
     report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune)
-    print(f"Guidelines: {report.added} added, {report.updated} updated, {report.skipped} unchanged, "
-          f"{report.removed} removed; {store.count()} passages in the store.")
+    print(f"{report.summary()} {store.count()} passages in the store.")
     for path, message in report.errors:
         print(f"  ✗ {path}: {message}", file=sys.stderr)
     return 1 if report.errors else 0
@@ -117,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ingest_cmd = sub.add_parser("ingest", help="index brand guidelines (Markdown and text files or folders)")
     ingest_cmd.add_argument("paths", nargs="+")
     ingest_cmd.add_argument("--prune", action="store_true", help="forget files that are no longer there")
+    ingest_cmd.add_argument("--rebuild", action="store_true",
+                            help="start the store afresh (needed after changing PLUME_EMBEDDINGS)")
     guide = sub.add_parser("guidelines", help="search the brand guidelines")
     guide.add_argument("query", nargs="+")
     guide.add_argument("--k", type=int, default=4)

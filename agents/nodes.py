@@ -151,8 +151,13 @@ def check(state: BriefState, runtime: Runtime[Context]) -> dict:
 
 
 def needs_revision(variant: dict) -> bool:
+    """Fresh drafts that fail a check, and drafts a reviewer asked to change — never a human's own edit."""
+    if not in_scope(variant) or variant.get("rounds", 0) >= MAX_ROUNDS:
+        return False
+    if variant.get("feedback"):
+        return True
     failing = any(not c["ok"] and c.get("severity", "error") == "error" for c in variant.get("checks", []))
-    return in_scope(variant) and variant.get("rounds", 0) < MAX_ROUNDS and (failing or bool(variant.get("feedback")))
+    return failing and variant.get("stage") == "new"
 
 
 def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
@@ -281,7 +286,8 @@ def approval(state: BriefState, runtime: Runtime[Context]) -> dict:
     for v in state["variants"]:
         post = stored.get(v.get("post_id"))
         if post is not None:
-            v = {**v, "status": post.status, "proposed_at": post.run_at or v.get("proposed_at")}
+            v = {**v, "status": post.status, "proposed_at": post.run_at or v.get("proposed_at"),
+                 "time_reason": post.time_reason}
             if post.status == Status.CHANGES_REQUESTED and v.get("stage") == "presented":
                 edited = post.version != v.get("version")
                 v = {**v, "stage": "rework", "rounds": 0, "text": post.text, "version": post.version,

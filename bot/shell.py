@@ -26,7 +26,7 @@ Then decide each draft by its number:
   list                   show the drafts again       queue   what is scheduled
   help                   this text                   quit    leave (nothing is lost)"""
 DEMO_BRIEF = ("Announce our new Ethiopia Guji single-origin roast on LinkedIn and X, in English and French. "
-              "Launch offer: 10% off this week at https://lumenroasters.example/guji")
+              "Launch offer: 10% off this week at https://tidewren.coffee/guji")
 
 
 def label(network: str) -> str:
@@ -169,6 +169,7 @@ class Shell:
     def show_pending(self) -> None:
         with self.plume.db.session() as session:
             waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
+        waiting.sort(key=lambda post: post.id)  # numbers stay put when an edit moves a time
         if waiting:
             self.say(f"{len(waiting)} draft(s) await a decision:")
             self.render(waiting)
@@ -217,7 +218,7 @@ class Shell:
 
     def edit(self, rest: str) -> None:
         post, _ = self.pick(rest)
-        self.say("New text — end with a line holding only “.” (an empty text keeps the current one):")
+        self.say("New text, ending with a line holding only “.” (a “.” straight away keeps the current text):")
         lines = []
         while (line := self.ask("")) is not None and line != ".":
             lines.append(line)

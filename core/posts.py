@@ -197,7 +197,7 @@ def decide(session: Session, decision: Decision, *, approvers: list[str]) -> Pos
     if not text:
         raise ValidationFailed("An edit needs the new text.")
     post = get(session, post_id)
-    extra = {"run_at": parse_time(decision.run_at)} if decision.run_at else {}
+    extra = {"run_at": parse_time(decision.run_at), "time_reason": f"set by {actor}"} if decision.run_at else {}
     return transition(session, post_id=post_id, to=Status.CHANGES_REQUESTED, actor=actor, action="post.edited",
                       reason=reason or "edited by hand", expect_version=decision.version,
                       text=text, version=post.version + 1, **extra)

@@ -53,8 +53,7 @@ def propose(network: str, *, timezone: str, now: datetime, not_before: datetime 
 
 
 def _reason(at: datetime, network: str, why: str, not_before: datetime | None, skipped: list[str]) -> str:
-    when = f"{DAY_NAMES[at.weekday()]} {at:%d %b %H:%M} {at.tzinfo}"
-    text = f"{when}: {why} on {LABELS.get(network, network)}"
+    text = f"{DAY_NAMES[at.weekday()]}, {why} on {LABELS.get(network, network)}"
     if not_before:
         text += ", at or after the time in the brief"
     if skipped:

@@ -41,7 +41,7 @@ def test_every_other_transition_is_refused(current, target):
 
 
 def test_final_states_have_no_way_out():
-    assert lifecycle.FINAL == {S.PUBLISHED, S.REJECTED, S.CANCELLED}
+    assert {S.PUBLISHED, S.REJECTED, S.CANCELLED} == lifecycle.FINAL
 
 
 def test_publishing_can_never_go_back_to_scheduled():

