@@ -392,9 +392,8 @@ def parse_brief(
     key_message = _key_message(clean, marks, french=source == "fr")
     if not key_message and not links:
         raise ValidationFailed(
-            "I can see where and when, but not what to post about — add the message itself, e.g. "
-            + EXAMPLE_BRIEF
-            + "."
+            "I can see where and when, but not what to post about — add the message itself, "
+            f"e.g. {EXAMPLE_BRIEF}."
         )
     return Brief(
         text=raw,
@@ -414,11 +413,9 @@ def _validated(text: str) -> str:
     stripped = (text or "").strip()
     if not stripped:
         raise ValidationFailed(
-            "Tell me what to post about — e.g. "
-            + EXAMPLE_BRIEF
-            + ". A few sentences are enough: the message, "
-            "the networks (X, Bluesky, Mastodon, LinkedIn, Threads, Instagram, Facebook), when, "
-            "and any link."
+            f"Tell me what to post about — e.g. {EXAMPLE_BRIEF}. A few sentences are enough: "
+            "the message, the networks (X, Bluesky, Mastodon, LinkedIn, Threads, Instagram, "
+            "Facebook), when, and any link."
         )
     if len(stripped) > MAX_BRIEF_CHARS:
         raise ValidationFailed(

@@ -105,7 +105,8 @@ def run(
         if profile.do_not_translate:
             checks.append(do_not_translate(written, source, profile.do_not_translate))
         if glossary := _glossary_for(profile, locale):
-            checks.append(glossary_terms(written, source, glossary, locale))
+            # Words inside links (tidewren.coffee/shop) are addresses, not prose to translate.
+            checks.append(glossary_terms(written, platforms.blank(source), glossary, locale))
     return checks
 
 

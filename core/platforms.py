@@ -91,7 +91,9 @@ _NOT_AFTER_TLD = _ASCII_ALNUM | set("@+-")
 
 def _tld_end(text: str, pos: int) -> int | None:
     """End of the top-level domain starting at `pos` (the longest that fits), or None."""
-    for size in range(min(_LONGEST_TLD, len(text) - pos), 0, -1):
+    dot = text.find(".", pos, pos + _LONGEST_TLD)  # a TLD is one label: it holds no dot
+    longest = (dot if dot >= 0 else min(len(text), pos + _LONGEST_TLD)) - pos
+    for size in range(longest, 0, -1):
         end = pos + size
         if _closes_domain(text, end) and text[pos:end].lower() in _TLDS:
             return end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from core import checks, platforms
@@ -367,6 +369,16 @@ def test_glossary_term_must_be_used():
     check = failed(text, locale="fr", source_text=SOURCE)[checks.GLOSSARY]
     assert check.message == "Glossary: “cold brew” should be “café infusé à froid” in French"
     assert run(CLEAN_FR, locale="fr-CA", source_text=SOURCE)[checks.GLOSSARY].ok  # regional locale
+
+
+def test_glossary_ignores_words_that_are_only_inside_links():
+    profile = dataclasses.replace(PROFILE, glossary={"fr": {"shop": "boutique"}})
+    source = "Night Shift is back: see lumen.coffee/shop #LumenRoasters"
+    text = "Night Shift est de retour : lumen.coffee/shop #LumenRoasters"
+    found = checks.run(text, network="x", locale="fr", profile=profile, source_text=source)
+    assert next(c for c in found if c.name == checks.GLOSSARY).ok
+    prose = checks.run(text, network="x", locale="fr", profile=profile, source_text=source + " Visit our shop.")
+    assert not next(c for c in prose if c.name == checks.GLOSSARY).ok
 
 
 # --- summary and failing ---------------------------------------------------------------------

@@ -202,12 +202,12 @@ def test_x_links_only_http_and_https():
 
 @pytest.mark.parametrize("unit", ["a.", "a-", "a_", "é.", "日本.", "xn--", "@a."])
 def test_dotted_runs_take_linear_time(unit):
-    text = unit * 4000  # a backtracking regex over the TLD list takes minutes on these
+    text = unit * 2000  # a backtracking regex over the TLD list takes minutes on these
     started = time.perf_counter()
     for platform in platforms.ALL:
         platform.length(text)
     platforms.hashtags(text), platforms.mentions(text), platforms.urls(text)
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 1.5
 
 
 def test_x_punycode_label_length_decides_whether_a_link_counts():
