@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import openai
@@ -26,17 +27,19 @@ class Usage:
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    seconds: float = 0.0  # wall time spent waiting for the model
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, metadata: dict | None) -> None:
+    def add(self, metadata: dict | None, seconds: float) -> None:
         with self._lock:
             self.calls += 1
+            self.seconds += seconds
             self.prompt_tokens += (metadata or {}).get("input_tokens", 0)
             self.completion_tokens += (metadata or {}).get("output_tokens", 0)
 
     def snapshot(self) -> dict[str, int]:
         return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens}
+                "completion_tokens": self.completion_tokens, "seconds": self.seconds}
 
 
 class Model:
@@ -53,6 +56,7 @@ class Model:
         messages = [SystemMessage(system), HumanMessage(user)]
         problem = "no answer"
         for _ in range(PARSE_ATTEMPTS):
+            started = time.perf_counter()
             try:
                 result = runnable.invoke(messages)
             except openai.APIError as exc:  # timeouts, 429 and 5xx were already retried by the client
@@ -61,7 +65,7 @@ class Model:
                 problem = str(exc).splitlines()[0][:200]
                 continue
             raw = result.get("raw")
-            self.usage.add(getattr(raw, "usage_metadata", None))
+            self.usage.add(getattr(raw, "usage_metadata", None), time.perf_counter() - started)
             if result.get("parsed") is not None:
                 return result["parsed"]
             problem = str(result.get("parsing_error") or "the answer did not match the expected fields")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agents.runner import Event, Outcome, thread_id_for
 from core import platforms, posts
-from core.domain import LOCALES, OFFLINE_LABEL, Action, Decision, Post, Status
+from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import InvalidTransition, PlumeError
 
 HELP = """Type a brief to start, e.g. “Announce our new Guji roast on LinkedIn and X in English and French, tomorrow morning”.
@@ -246,18 +246,29 @@ def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 6
         say(render_post(number, post, zone) + "\n")
     manager = "demo-manager"
     soon = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
-    ids = [p.id for p in outcome.waiting]
-    say(f"The demo manager moves every draft to {delay:.0f} s from now and approves it.")
-    for post_id in ids:
-        with plume.db.session() as session:
-            post = posts.get(session, post_id)
-        plume.runner.decide(Decision(post_id=post_id, action=str(Action.EDIT), actor=manager, version=post.version,
-                                     text=post.text, run_at=soon, reason="demo: publish now"))
-        with plume.db.session() as session:
-            post = posts.get(session, post_id)
-        plume.runner.decide(Decision(post_id=post_id, action=str(Action.APPROVE), actor=manager,
-                                     version=post.version))
+    ids = []
+    say(f"The demo manager approves the drafts that pass every blocking check, moved to {delay:.0f} s from now,\n"
+        "and rejects the rest with a reason.")
+    for post in outcome.waiting:
+        blocking = [c["message"] for c in post.checks if not c["ok"] and c.get("severity", "error") == "error"]
+        if blocking or NEEDS_MODEL_WARNING in post.warnings:
+            reason = blocking[0] if blocking else "needs a real translation"
+            plume.runner.decide(Decision(post_id=post.id, action=str(Action.REJECT), actor=manager,
+                                         version=post.version, reason=reason))
+            say(f"✗ rejected #{post.id} {label(post.network)} · {post.locale}: {reason}")
+            continue
+        _, moved = plume.runner.decide(Decision(post_id=post.id, action=str(Action.EDIT), actor=manager,
+                                                version=post.version, text=post.text, run_at=soon,
+                                                reason="demo: publish now"))
+        fresh = next(p for p in moved.posts if p.id == post.id)
+        plume.runner.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor=manager, version=fresh.version))
+        say(f"✓ approved #{post.id} {label(post.network)} · {post.locale}")
+        ids.append(post.id)
+    if not ids:
+        say("No draft passed every check, so nothing was approved.")
+        return 1
     deadline = time.monotonic() + wait
+    done: list[Post] = []
     while time.monotonic() < deadline:
         with plume.db.session() as session:
             done = [posts.get(session, i) for i in ids]
