@@ -119,6 +119,8 @@ def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: st
         hashtags=f"at most {profile.hashtags.max}, {profile.hashtags.casing} case, always "
                  f"{' '.join(profile.hashtags.required) or 'nothing required'}",
         cta=profile.call_to_action.get(locale, ""), platforms=rules,
+        disclosures="; ".join(f"add {d.tag} when the post is about {', '.join(d.when) or 'anything'}"
+                              for d in profile.disclosures) or "none",
         passages="\n".join(f"[{p.id}] {p.label}: {p.text}" for p in passages) or "(none)",
         key_message=brief.key_message or brief.text, goal=brief.goal or "—",
         links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none")

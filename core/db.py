@@ -60,7 +60,7 @@ def migrate(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
     except SQLAlchemyError as exc:
         raise StorageError(f"Plume can't use its database ({safe_url(engine)}): {first_line(exc)}. "
                            "If this file is not Plume's database, move it away or set DATABASE_URL.") from exc

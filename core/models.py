@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -66,3 +66,80 @@ class AuditRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- Slack
+# What a chat front end must remember across restarts: deliveries already handled, where each
+# card and thread lives, the workspace's approval rules and pause, approval votes, user groups.
+
+class DeliveryRow(Base):
+    """A delivery (event id, message, click) already handled: redeliveries and double clicks stop here."""
+
+    __tablename__ = "processed_deliveries"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ConversationRow(Base):
+    """Where a brief's thread lives in Slack (the graph thread id is derived from these parts)."""
+
+    __tablename__ = "conversations"
+
+    thread_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    team: Mapped[str] = mapped_column(String(50))
+    channel: Mapped[str] = mapped_column(String(50))
+    thread_ts: Mapped[str] = mapped_column(String(50))
+    progress_ts: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CardRow(Base):
+    """One posted card: a version of a post, the text it showed, and the state it last rendered."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("post_id", "version", "channel", name="uq_cards_post_version_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(50))
+    ts: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    shown: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WorkspaceRow(Base):
+    """Workspace-wide rules (own-brief approval, approvals needed) and the publishing pause."""
+
+    __tablename__ = "workspace_options"
+
+    id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    forbid_self_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    required_approvals: Mapped[int] = mapped_column(Integer, default=1)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    held_reason: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class VoteRow(Base):
+    """One approver's approval of one version, when the workspace requires more than one."""
+
+    __tablename__ = "approval_votes"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GroupRow(Base):
+    """Members of an approver user group, as last resolved through the chat API."""
+
+    __tablename__ = "approver_groups"
+
+    group_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    members: Mapped[list] = mapped_column(JSON, default=list)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

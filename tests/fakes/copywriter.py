@@ -82,7 +82,7 @@ class Copywriter:
             if localizing:
                 text = f"Nouveauté chez Tidewren : notre torréfaction Guji arrive. {links} #Tidewren".strip()
             else:
-                body = "Our Ethiopia Guji single-origin is here: bright, floral, roasted in small batches."
+                body = "Our Ethiopia Guji single-origin roast is here: bright, floral, roasted in small batches."
                 if "too_long" in self.mistakes and network == "x":
                     body = body * 8
                 text = f"{body} {links} {cta} {tags}".strip()
