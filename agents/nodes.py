@@ -11,7 +11,7 @@ import prompts
 from agents import offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import checks, platforms, posts, timing
+from core import checks, locales, platforms, posts, timing
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
 from core.errors import LLMUnavailable
 
@@ -228,6 +228,7 @@ def model_localize(ctx: Context, source: list[dict], locale: str) -> dict[str, s
     drafts = "\n\n".join(f"### {v['network']} (max {platforms.get(v['network']).max_length} characters)\n{v['text']}"
                          for v in source)
     system, user = prompts.load("localize").render(brand=profile.name, language=LOCALES[locale], locale=locale,
+                                                   formats=locales.examples(locale),
                                                    glossary=glossary, keep=", ".join(profile.do_not_translate) or "none",
                                                    drafts=drafts)
     result: Drafts = ctx.model.structured(Drafts, system, user)

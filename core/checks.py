@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from core import platforms
+from core import locales, platforms
 from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.domain import LOCALES, Check
 from core.platforms import Platform
@@ -40,6 +40,7 @@ REQUIRED_HASHTAGS = "required_hashtags"
 FORBIDDEN_HASHTAGS = "forbidden_hashtags"
 BANNED_WORDS = "banned_words"
 DISCLOSURES = "disclosures"
+LOCALE_FORMAT = "locale_format"
 EMOJI = "emoji"
 BRAND_SPELLING = "brand_spelling"
 PLACEHOLDERS = "placeholders"
@@ -99,6 +100,7 @@ def run(
         brand_spelling(written, profile.spellings),
         placeholders(written),
         link_format(written),
+        locale_format(written, locale),
     ]
     if source_text is not None:
         source = _nfc(source_text)
@@ -304,6 +306,14 @@ def link_format(text: str) -> Check:
 
 # ---------------------------------------------------------------------------
 # Localization
+
+
+def locale_format(text: str, locale: str) -> Check:
+    found = locales.problems(text, locale)
+    language = LOCALES.get(locale.split("-")[0].lower(), locale)
+    if found:
+        return Check(LOCALE_FORMAT, False, f"{language} formats: " + "; ".join(found), WARNING)
+    return Check(LOCALE_FORMAT, True, f"Numbers, prices and times written the {language} way", WARNING)
 
 
 def do_not_translate(text: str, source: str, terms: list[str]) -> Check:

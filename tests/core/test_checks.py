@@ -86,12 +86,23 @@ def test_one_check_per_rule_with_a_fixed_severity():
         "brand_spelling",
         "placeholders",
         "link_format",
+        "locale_format",
         "do_not_translate",
         "glossary",
     ]
     warnings = {name for name, c in results.items() if c.severity == checks.WARNING}
-    assert warnings == {"hashtag_casing", "required_hashtags", "emoji", "brand_spelling"}
+    assert warnings == {"hashtag_casing", "required_hashtags", "emoji", "brand_spelling", "locale_format"}
     assert {c.severity for c in results.values()} == {checks.ERROR, checks.WARNING}
+
+
+def test_numbers_prices_and_times_follow_the_locale():
+    found = run("Profitez de 10% sur le Guji à €12.50, dès 5pm #LumenRoasters", locale="fr")
+    check = found[checks.LOCALE_FORMAT]
+    assert not check.ok and check.severity == checks.WARNING
+    assert "€12.50 as 12,50 €" in check.message and "10 %" in check.message and "5pm as 17:00" in check.message
+    assert run("Profitez de 10 % sur le Guji à 12,50 € dès 17:00 #LumenRoasters", locale="fr")[
+        checks.LOCALE_FORMAT].ok
+    assert run("Get 10% off the Guji at $12.50 from 5pm #LumenRoasters", locale="en")[checks.LOCALE_FORMAT].ok
 
 
 def test_localization_checks_only_run_with_a_source_text():
