@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from agents import offline
+from agents import answer, offline
 from agents.graph import build
 from agents.state import Context
 from core import posts
@@ -82,6 +82,10 @@ class Runner:
             posts.save_brief(session, thread_id=thread_id, text=text, actor=actor, channel=channel)
         payload = {"thread_id": thread_id, "text": text, "actor": actor, "notes": []}
         return self._run(thread_id, payload, on_event)
+
+    def ask(self, question: str) -> answer.Answer:
+        """Answer a question about the guidelines or the queue (read-only; no graph state)."""
+        return answer.answer(question, self.context)
 
     def decide(self, decision: Decision, on_event: Listener | None = None) -> tuple[Post, Outcome]:
         """Record one human decision (validated, authorized, audited), then let the graph react."""

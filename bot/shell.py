@@ -12,6 +12,7 @@ from itertools import groupby
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
 from core import platforms, posts
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
@@ -24,6 +25,7 @@ Then decide each draft by its number:
   edit N                 replace the text (and optionally the time) yourself
   reject N [REASON]      drop draft N
   list                   show the drafts again       queue   what is scheduled
+  a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
   help                   this text                   quit    leave (nothing is lost)"""
 DEMO_BRIEF = ("Announce our new Ethiopia Guji single-origin roast on LinkedIn and X, in English and French. "
               "Launch offer: 10% off this week at https://tidewren.coffee/guji")
@@ -137,8 +139,16 @@ class Shell:
         }
         if word.lower() in commands and (word.lower() in ("help", "list", "queue") or rest[:1].isdigit()):
             commands[word.lower()](rest.strip())
+        elif is_question(line):
+            self.question(line)
         else:
             self.brief(line)
+
+    def question(self, question: str) -> None:
+        reply = self.plume.runner.ask(question)
+        self.say(reply.text)
+        for passage in reply.sources:
+            self.say(f"    Source: {passage.label}")
 
     # --- briefs and decisions --------------------------------------------------------------
 
