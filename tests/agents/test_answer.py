@@ -1,6 +1,5 @@
 """Questions get answers from the guidelines and the queue, through read-only tools only."""
 
-import json
 
 import pytest
 
@@ -39,7 +38,7 @@ def test_model_answer_uses_the_search_tool_and_cites_it(make_settings):
         assert fake.calls == 2 and not fake.errors
         assert "two emoji" in reply.text and reply.sources
         tool_result = fake.requests[-1]["messages"][-1]["content"]
-        assert "[" in tool_result and json.dumps(tool_result)
+        assert "›" in tool_result  # passages come back with their source and heading
 
 
 def test_a_model_that_loops_on_tools_is_stopped_and_the_guidelines_answer(make_settings):
