@@ -1,0 +1,73 @@
+"""Durable execution: a crash inside a node, repeated resumes, and untrusted checkpoint blobs."""
+
+import pytest
+
+import app
+from agents import nodes
+from agents.checkpoint import strict_serde
+from agents.runner import thread_id_for
+from core import posts
+from core.domain import Passage, Status
+from tests.conftest import wait_for
+
+BRIEF = "Launch the Guji roast on LinkedIn and X https://tidewren.coffee/guji"
+
+
+def test_a_crash_inside_a_node_resumes_on_the_same_thread_without_repeating_work(make_settings, monkeypatch):
+    real_draft, crashes = nodes.draft, []
+
+    def flaky_draft(state, runtime):
+        if not crashes:
+            crashes.append(1)
+            raise RuntimeError("worker died mid-draft")
+        return real_draft(state, runtime)
+
+    monkeypatch.setitem(nodes.ALL, "draft", flaky_draft)
+    thread = thread_id_for("test", "crash")
+    with app.assemble(make_settings(), quiet=True) as plume:
+        with pytest.raises(RuntimeError):
+            plume.runner.start(thread_id=thread, text=BRIEF, actor="mia")
+        assert plume.runner.outcome(thread).posts == []
+        # A restart recovers the thread: it carries on from the failed node, not from the top.
+        assert plume.runner.recover() == [thread]
+        outcome = plume.runner.outcome(thread)
+    assert sorted(p.network for p in outcome.posts) == ["linkedin", "x"]
+    assert all(p.status == Status.AWAITING_APPROVAL for p in outcome.posts)
+
+
+def test_resuming_an_interrupt_twice_posts_nothing_twice(make_settings):
+    thread = thread_id_for("test", "twice")
+    with app.assemble(make_settings(), quiet=True) as plume:
+        first = plume.runner.start(thread_id=thread, text=BRIEF, actor="mia")
+        for _ in range(3):  # e.g. a redelivered event, or a recovery racing a click
+            plume.runner.resume(thread)
+        again = plume.runner.outcome(thread)
+        with plume.db.session() as session:
+            trail = [e.action for p in again.posts for e in posts.audit_trail(session, p.id)]
+    assert [p.id for p in again.posts] == [p.id for p in first.posts]
+    assert trail.count("post.drafted") == 2 and "post.revised" not in trail
+
+
+def test_a_decision_made_before_a_crash_is_applied_on_recovery(make_settings):
+    """The decision is stored first; if the process dies before the graph hears of it, recovery tells it."""
+    from core.domain import Action, Decision
+
+    thread = thread_id_for("test", "unseen")
+    with app.assemble(make_settings(), quiet=True) as plume:
+        outcome = plume.runner.start(thread_id=thread, text="Launch the Guji roast on LinkedIn", actor="mia")
+        post = outcome.posts[0]
+        with plume.db.session() as session:  # what runner.decide does first, without the resume
+            posts.decide(session, Decision(post_id=post.id, action=str(Action.APPROVE), actor="mia",
+                                           version=post.version), approvers=[])
+        assert plume.runner.recover() == [thread]
+        scheduled = wait_for(lambda: plume.runner.outcome(thread).posts[0].status == Status.SCHEDULED, timeout=5)
+    assert scheduled
+
+
+def test_checkpoint_blobs_cannot_revive_arbitrary_classes():
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    crafted = JsonPlusSerializer().dumps_typed({"x": Passage(id="a", source="s", heading="h", text="t")})
+    revived = strict_serde().loads_typed(crafted)
+    assert revived == {"x": {"id": "a", "source": "s", "heading": "h", "text": "t", "locale": "", "score": 0.0}}
+    assert not isinstance(revived["x"], Passage)
