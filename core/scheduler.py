@@ -83,7 +83,13 @@ class LeaderLock:
             return True
         if self.db.url.startswith("postgresql"):
             connection = self.db.engine.connect()
-            if connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar():
+            try:
+                won = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar()
+                connection.commit()  # the lock belongs to the session: don't hold a transaction open for hours
+            except BaseException:
+                connection.close()
+                raise
+            if won:
                 self._handle = connection
                 return True
             connection.close()
@@ -100,8 +106,12 @@ class LeaderLock:
 
     def release(self) -> None:
         handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.close()  # closing the connection or the file releases the lock
+        if handle is None:
+            return
+        if self.db.url.startswith("postgresql"):
+            # Returned to the pool, the session would keep its advisory lock: close the server connection.
+            handle.invalidate()
+        handle.close()  # closing the file releases the flock
 
 
 class Scheduler:
@@ -130,18 +140,22 @@ class Scheduler:
         return self.lock._handle is not None
 
     def start(self) -> None:
-        global _runtime
-        _runtime = Runtime(self.db, self.publisher, self.notify)
         self._aps.start(paused=True)
         self._watch = threading.Thread(target=self._watch_loop, name="plume-scheduler-leader", daemon=True)
         self._take_lead_if_free()
         self._watch.start()
 
     def _take_lead_if_free(self) -> None:
+        global _runtime
         if self.leading or not self.lock.try_acquire():
             return
-        self._recover()
-        self._aps.resume()
+        try:
+            self._recover()
+            _runtime = Runtime(self.db, self.publisher, self.notify)  # the leader's publisher runs the jobs
+            self._aps.resume()
+        except BaseException:
+            self.lock.release()  # a leader that can't run jobs must not keep the others waiting
+            raise
         log.info("this Plume instance runs the publishing scheduler")
 
     def _watch_loop(self) -> None:
@@ -157,10 +171,15 @@ class Scheduler:
     def _recover(self) -> None:
         """After a crash: `publishing` becomes `unknown`, and every scheduled post has its job."""
         with self.db.session() as session:
-            for post_id in posts.interrupted_publishing(session):
-                posts.mark_unknown(session, post_id=post_id,
-                                   reason="Plume stopped while publishing; check the network before retrying")
+            interrupted = [posts.mark_unknown(session, post_id=post_id,
+                                              reason="Plume stopped while publishing; check the network before retrying")
+                           for post_id in posts.interrupted_publishing(session)]
             scheduled = posts.with_status(session, [Status.SCHEDULED])
+        for post in interrupted:  # a human must say whether the network has it
+            try:
+                self.notify(post)
+            except Exception:
+                log.exception("could not announce that post %s needs a check", post.id)
         for post in scheduled:
             if self._aps.get_job(JOB_PREFIX + str(post.id)) is None:
                 self.add(post.id, datetime.fromisoformat(post.run_at) if post.run_at else datetime.now(UTC))
@@ -184,6 +203,8 @@ class Scheduler:
                   "retry or reschedule it")
         try:
             with self.db.session() as session:
+                if posts.get(session, post_id).status != Status.SCHEDULED:
+                    return  # held, cancelled, or claimed before a crash (now unknown): not a miss to report
                 post = posts.mark_failed(session, post_id=post_id, reason=reason)
         except InvalidTransition:
             return
@@ -191,6 +212,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         self._stop.set()
+        if self._watch is not None and self._watch is not threading.current_thread():
+            self._watch.join()  # a takeover in progress must finish before the lock is let go
         if self._aps.running:
             self._aps.shutdown(wait=True)
         self.lock.release()
