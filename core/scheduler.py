@@ -162,6 +162,7 @@ class Scheduler:
         while not self._stop.wait(POLL_SECONDS):
             try:
                 if self.leading:
+                    self._ensure_jobs()  # a job lost to a database error mid-claim comes back
                     self._aps.wakeup()  # notice jobs that other instances added to the shared store
                 else:
                     self._take_lead_if_free()
@@ -180,6 +181,13 @@ class Scheduler:
                 self.notify(post)
             except Exception:
                 log.exception("could not announce that post %s needs a check", post.id)
+        self._ensure_jobs(scheduled)
+
+    def _ensure_jobs(self, scheduled: list[Post] | None = None) -> None:
+        """Every scheduled post has its job (the status compare-and-set makes a spare job harmless)."""
+        if scheduled is None:
+            with self.db.session() as session:
+                scheduled = posts.with_status(session, [Status.SCHEDULED])
         for post in scheduled:
             if self._aps.get_job(JOB_PREFIX + str(post.id)) is None:
                 self.add(post.id, datetime.fromisoformat(post.run_at) if post.run_at else datetime.now(UTC))
@@ -221,5 +229,8 @@ class Scheduler:
 
 
 def _humanize(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{max(minutes, 1)} min"
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

@@ -301,3 +301,13 @@ def test_a_takeover_that_fails_on_a_database_error_is_retried(db, make_scheduler
     post_id, _ = scheduled(db, standby, in_seconds=0.2)
     wait_for(lambda: settled(db, post_id, Status.PUBLISHED), timeout=10, every=0.05)
     assert standby.leading and publisher.calls == [post_id]
+
+
+def test_a_scheduled_post_whose_job_was_lost_gets_it_back_and_is_published(db, make_scheduler, monkeypatch):
+    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.3)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(publisher)
+    scheduler.start()
+    post_id, _ = scheduled(db, None, in_seconds=1)  # in the database, but its job never made it to the store
+    wait_for(lambda: settled(db, post_id, Status.PUBLISHED), timeout=10, every=0.05)
+    assert publisher.calls == [post_id]
