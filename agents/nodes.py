@@ -100,7 +100,7 @@ def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
     for network in brief.networks:
         variant = drafted.get(network)
         if variant is None:
-            variant = offline.compose(brief, network=network, locale=source, profile=ctx.profile, passages=passages)
+            variant = offline.compose(brief, network=network, locale=source, profile=ctx.brand(), passages=passages)
             if not offline_mode:
                 variant.warnings.append("The model skipped this network; this is a template draft.")
         variants.append({**variant.to_dict(), "stage": "new", "rounds": 0})
@@ -108,7 +108,7 @@ def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
 
 
 def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: str) -> dict[str, Variant]:
-    profile = ctx.profile
+    profile = ctx.brand()
     rules = "\n".join(f"- {p.label} ({p.name}): at most {p.max_length} characters as {p.label} counts them, "
                       f"at most {p.max_hashtags} hashtags. {p.tone}"
                       for p in map(platforms.get, brief.networks))
@@ -121,6 +121,7 @@ def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: st
         cta=profile.call_to_action.get(locale, ""), platforms=rules,
         disclosures="; ".join(f"add {d.tag} when the post is about {', '.join(d.when) or 'anything'}"
                               for d in profile.disclosures) or "none",
+        notes="; ".join(profile.reviewer_notes) or "none",
         passages="\n".join(f"[{p.id}] {p.label}: {p.text}" for p in passages) or "(none)",
         key_message=brief.key_message or brief.text, goal=brief.goal or "—",
         links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none")
@@ -138,7 +139,7 @@ def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: st
 # --- check ⇄ revise -----------------------------------------------------------------------
 
 def check(state: BriefState, runtime: Runtime[Context]) -> dict:
-    profile = runtime.context.profile
+    profile = runtime.context.brand()
     brief = Brief.from_dict(state["brief"])
     sources = {v["network"]: v["text"] for v in state["variants"] if v["locale"] == brief.locales[0]}
     checked = []
@@ -174,7 +175,8 @@ def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
         limit = platforms.get(v["network"]).max_length
         blocks.append(f"### {v['network']}:{v['locale']} (max {limit} characters)\n{v['text']}\n"
                       f"Fix: {'; '.join(problems)}")
-    system, user = prompts.load("revise").render(brand=ctx.profile.name, voice=ctx.profile.voice or "—",
+    profile = ctx.brand()
+    system, user = prompts.load("revise").render(brand=profile.name, voice=profile.voice or "—",
                                                  drafts="\n\n".join(blocks))
     notes = list(state.get("notes", []))
     try:
@@ -223,7 +225,7 @@ def localize(state: BriefState, runtime: Runtime[Context]) -> dict:
 
 
 def model_localize(ctx: Context, source: list[dict], locale: str) -> dict[str, str]:
-    profile = ctx.profile
+    profile = ctx.brand()
     glossary = ", ".join(f"{a} → {b}" for a, b in profile.glossary.get(locale, {}).items()) or "none"
     drafts = "\n\n".join(f"### {v['network']} (max {platforms.get(v['network']).max_length} characters)\n{v['text']}"
                          for v in source)

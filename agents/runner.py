@@ -15,7 +15,7 @@ from langgraph.types import Command
 from agents import answer, offline
 from agents.graph import build
 from agents.state import Context
-from core import posts
+from core import feedback, posts
 from core.domain import Decision, Post, Status
 from core.errors import PlumeError
 
@@ -38,7 +38,7 @@ RECURSION_LIMIT = 60
 
 @dataclass
 class Event:
-    kind: str  # "progress" | "note" | "waiting" | "scheduled" | "done"
+    kind: str  # "progress" | "note" | "waiting" | "proposal"
     message: str = ""
     posts: list[Post] = field(default_factory=list)
 
@@ -49,6 +49,7 @@ class Outcome:
     posts: list[Post]
     notes: list[str]
     brief: dict
+    proposals: list[feedback.Rule] = field(default_factory=list)  # rules a decision made worth proposing
 
     @property
     def waiting(self) -> list[Post]:
@@ -90,8 +91,15 @@ class Runner:
     def decide(self, decision: Decision, on_event: Listener | None = None) -> tuple[Post, Outcome]:
         """Record one human decision (validated, authorized, audited), then let the graph react."""
         with self.context.db.session() as session:
+            before = posts.get(session, decision.post_id)
             post = posts.decide(session, decision, approvers=self.context.settings.approvers)
-        return post, self.resume(post.thread_id, on_event)
+            proposed = feedback.record(session, before=before, decision=decision, profile=self.context.profile)
+        emit = on_event or (lambda event: None)
+        for rule in proposed:
+            emit(Event("proposal", f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})"))
+        outcome = self.resume(post.thread_id, on_event)
+        outcome.proposals = proposed
+        return post, outcome
 
     def resume(self, thread_id: str, on_event: Listener | None = None) -> Outcome:
         """Continue a thread: after a decision, after a crash inside a node, or after a restart."""

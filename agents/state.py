@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol, TypedDict
 
 from agents.models import Model
+from core import feedback
 from core.brand import BrandProfile
 from core.db import Database
 from core.domain import Passage
@@ -47,3 +48,8 @@ class Context:
     model: Model | None
     scheduler: Scheduling
     clock: Callable[[], datetime]
+
+    def brand(self) -> BrandProfile:
+        """The kit's profile plus the rules humans accepted, read fresh so an accept applies to the next draft."""
+        with self.db.session() as session:
+            return feedback.current(session, self.profile)

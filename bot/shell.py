@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from core import platforms, posts
+from core import feedback, platforms, posts
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import InvalidTransition, PlumeError
 
@@ -24,6 +24,9 @@ Then decide each draft by its number:
   changes N REASON       ask for changes, e.g. “changes 2 shorter, and mention the Lyon shop”
   edit N                 replace the text (and optionally the time) yourself
   reject N [REASON]      drop draft N
+  retry N                put a failed post back on the schedule
+  posted N / notposted N after checking the network, settle a post whose outcome is unknown
+  rules                  rules Plume proposes from repeated edits and requests; accept N / dismiss N
   list                   show the drafts again       queue   what is scheduled
   a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
   help                   this text                   quit    leave (nothing is lost)"""
@@ -136,8 +139,10 @@ class Shell:
             "queue": lambda _: print_queue(self.plume, self.stdout),
             "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
             "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
+            "retry": self.retry, "posted": self.posted, "notposted": self.not_posted,
+            "rules": lambda _: self.show_rules(), "accept": self.accept, "dismiss": self.dismiss,
         }
-        if word.lower() in commands and (word.lower() in ("help", "list", "queue") or rest[:1].isdigit()):
+        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "rules") or rest[:1].isdigit()):
             commands[word.lower()](rest.strip())
         elif is_question(line):
             self.question(line)
@@ -163,6 +168,8 @@ class Shell:
             self.say(f"  · {event.message}")
         elif event.kind == "note":
             self.say(f"  ⚠ {event.message}")
+        elif event.kind == "proposal":
+            self.say(f"  💡 {event.message} — “accept N” applies it to future drafts, “dismiss N” drops it.")
 
     def on_post_update(self, post: Post) -> None:
         if post.status == Status.PUBLISHED:
@@ -179,12 +186,17 @@ class Shell:
     def show_pending(self) -> None:
         with self.plume.db.session() as session:
             waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
+            attention = posts.with_status(session, [Status.UNKNOWN, Status.FAILED])
         waiting.sort(key=lambda post: post.id)  # numbers stay put when an edit moves a time
+        if attention:
+            self.say(f"⚠ {len(attention)} post(s) need a human: “posted N” / “notposted N” once you have checked "
+                     "the network for an unknown one, “retry N” for a failed one.")
         if waiting:
             self.say(f"{len(waiting)} draft(s) await a decision:")
-            self.render(waiting)
-        else:
+        elif not attention:
             self.say("No drafts await a decision. Type a brief to start.")
+        if waiting or attention:
+            self.render(attention + waiting)
 
     def render(self, shown: list[Post]) -> None:
         self.shown = [p.id for p in shown]
@@ -225,6 +237,43 @@ class Shell:
     def reject(self, rest: str) -> None:
         post, reason = self.pick(rest)
         self.decide(post, Action.REJECT, reason=reason)
+
+    def show_rules(self) -> None:
+        with self.plume.db.session() as session:
+            found = feedback.rules(session)
+        if not found:
+            self.say("No rules proposed yet: Plume proposes one when reviewers repeat the same edit or request.")
+        for rule in found:
+            self.say(f"  #{rule.id} [{rule.status}] {rule.summary} — {rule.evidence}")
+
+    def accept(self, rest: str, *, accept: bool = True) -> None:
+        with self.plume.db.session() as session:
+            rule = feedback.settle(session, rule_id=int(rest.split()[0]), actor=self.user, accept=accept,
+                                   approvers=self.plume.settings.approvers)
+        self.say(f"Rule #{rule.id} {rule.status}: {rule.summary}.")
+
+    def dismiss(self, rest: str) -> None:
+        self.accept(rest, accept=False)
+
+    def retry(self, rest: str) -> None:
+        post, _ = self.pick(rest)
+        run_at = max(datetime.now(UTC) + timedelta(minutes=1),
+                     datetime.fromisoformat(post.run_at) if post.run_at else datetime.now(UTC))
+        with self.plume.db.session() as session:
+            post = posts.retry(session, post_id=post.id, actor=self.user, run_at=run_at,
+                               approvers=self.plume.settings.approvers)
+        self.plume.scheduler.add(post.id, run_at)
+        self.say(f"Post #{post.id} will be published {when(post.run_at, self.zone)}.")
+
+    def posted(self, rest: str, *, posted: bool = True) -> None:
+        post, _ = self.pick(rest)
+        with self.plume.db.session() as session:
+            post = posts.settle_unknown(session, post_id=post.id, actor=self.user, posted=posted,
+                                        approvers=self.plume.settings.approvers)
+        self.say(f"Post #{post.id} is now {post.status.replace('_', ' ')}.")
+
+    def not_posted(self, rest: str) -> None:
+        self.posted(rest, posted=False)
 
     def edit(self, rest: str) -> None:
         post, _ = self.pick(rest)

@@ -40,3 +40,4 @@ class BrandProfile:
     glossary: dict[str, dict[str, str]] = field(default_factory=dict)  # locale -> {source term: target term}
     do_not_translate: list[str] = field(default_factory=list)
     default_hashtags: list[str] = field(default_factory=list)
+    reviewer_notes: list[str] = field(default_factory=list)  # accepted standing requests from reviewers

@@ -143,3 +143,40 @@ class GroupRow(Base):
     group_id: Mapped[str] = mapped_column(String(50), primary_key=True)
     members: Mapped[list] = mapped_column(JSON, default=list)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- learning from feedback
+
+
+class FeedbackRow(Base):
+    """What a human said or changed about a draft: the raw material for proposed brand rules."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    network: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))  # "reason" | "edit"
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleRow(Base):
+    """A brand rule Plume proposes; it applies only once a human accepts it."""
+
+    __tablename__ = "brand_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # one proposal per rule, ever
+    kind: Mapped[str] = mapped_column(String(20))  # "banned" | "note"
+    rule: Mapped[dict] = mapped_column(JSON, default=dict)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="feedback")
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed | accepted | dismissed
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

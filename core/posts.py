@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from core import lifecycle
 from core.domain import Action, AuditEvent, Decision, Post, Status, Variant, digest
 from core.errors import InvalidTransition, NotAuthorized, NotFound, ValidationFailed
-from core.models import AuditRow, BriefRow, PostRow
+from core.models import AuditRow, BriefRow, GroupRow, PostRow, VoteRow, WorkspaceRow
 
 
 def now() -> datetime:
@@ -168,19 +169,136 @@ def parse_time(value: str | None) -> datetime | None:
         raise ValidationFailed(f"“{value}” is not a date and time (expected e.g. 2026-12-03T09:00+01:00).") from exc
 
 
+# --- workspace rules ----------------------------------------------------------------------
+
+WORKSPACE = "default"  # one workspace per Plume installation for now
+GROUP_TTL = timedelta(minutes=10)
+
+
+@dataclass
+class Rules:
+    """Who may approve what, and whether publishing is paused team-wide."""
+
+    forbid_self_approval: bool = False
+    required_approvals: int = 1
+    held: bool = False
+    held_by: str | None = None
+    held_reason: str = ""
+    held_at: str | None = None
+
+
+def _workspace(session: Session, *, lock: bool = False) -> WorkspaceRow:
+    row = session.get(WorkspaceRow, WORKSPACE, with_for_update=lock)
+    if row is None:
+        row = WorkspaceRow(id=WORKSPACE, forbid_self_approval=False, required_approvals=1, held=False,
+                           held_reason="")
+        session.add(row)
+        session.flush()
+    return row
+
+
+def rules(session: Session) -> Rules:
+    row = session.get(WorkspaceRow, WORKSPACE)
+    if row is None:
+        return Rules()
+    return Rules(forbid_self_approval=row.forbid_self_approval, required_approvals=row.required_approvals,
+                 held=row.held, held_by=row.held_by, held_reason=row.held_reason or "", held_at=iso(row.held_at))
+
+
+def set_rules(session: Session, *, actor: str, approvers: list[str], forbid_self_approval: bool | None = None,
+              required_approvals: int | None = None) -> Rules:
+    require_approver(session, actor=actor, approvers=approvers, doing="change the approval rules")
+    if required_approvals is not None and not 1 <= required_approvals <= 5:
+        raise ValidationFailed("Approvals needed must be between 1 and 5.")
+    row = _workspace(session, lock=True)
+    if forbid_self_approval is not None:
+        row.forbid_self_approval = forbid_self_approval
+    if required_approvals is not None:
+        row.required_approvals = required_approvals
+    record(session, "workspace.rules", actor=actor, forbid_self_approval=row.forbid_self_approval,
+           required_approvals=row.required_approvals)
+    session.flush()
+    return rules(session)
+
+
+def is_group(approver: str) -> bool:
+    """Slack user group ids start with S; user ids with U or W."""
+    return approver.startswith("S")
+
+
+def store_group(session: Session, *, group_id: str, members: list[str]) -> None:
+    row = session.get(GroupRow, group_id)
+    if row is None:
+        session.add(GroupRow(group_id=group_id, members=sorted(set(members)), fetched_at=now()))
+    else:
+        row.members, row.fetched_at = sorted(set(members)), now()
+    session.flush()
+
+
+def stale_groups(session: Session, approvers: list[str], *, ttl: timedelta = GROUP_TTL) -> list[str]:
+    """Approver groups whose members were never resolved, or not recently."""
+    stale = []
+    for group_id in filter(is_group, approvers):
+        row = session.get(GroupRow, group_id)
+        if row is None or as_utc(row.fetched_at) < now() - ttl:
+            stale.append(group_id)
+    return stale
+
+
+def group_members(session: Session, approvers: list[str]) -> dict[str, list[str]]:
+    rows = session.scalars(select(GroupRow).where(GroupRow.group_id.in_([a for a in approvers if is_group(a)])))
+    return {row.group_id: list(row.members or []) for row in rows}
+
+
+def may_decide(*, actor: str, approvers: list[str], groups: dict[str, list[str]] | None = None) -> bool:
+    """Approvers are user ids and user group ids (members resolved and cached by the front end)."""
+    if not approvers or actor in approvers:
+        return True
+    return any(actor in (groups or {}).get(a, []) for a in approvers if is_group(a))
+
+
+def is_approver(session: Session, *, actor: str, approvers: list[str]) -> bool:
+    return may_decide(actor=actor, approvers=approvers, groups=group_members(session, approvers))
+
+
+def require_approver(session: Session, *, actor: str, approvers: list[str], doing: str) -> None:
+    if not is_approver(session, actor=actor, approvers=approvers):
+        raise NotAuthorized(f"Only the team's approvers can {doing}.")
+
+
+def authorize(session: Session, *, post_id: int, actor: str, action: str, approvers: list[str]) -> None:
+    """Raise NotAuthorized unless `actor` may take `action` on this post. Anyone may ask for changes or edit."""
+    if Action(action) not in (Action.APPROVE, Action.REJECT):
+        return
+    if not is_approver(session, actor=actor, approvers=approvers):
+        raise NotAuthorized("Only the team's approvers can approve or reject drafts.")
+    if Action(action) is Action.APPROVE and rules(session).forbid_self_approval:
+        post = get(session, post_id)
+        if brief_author(session, post.thread_id) == actor:
+            raise NotAuthorized("This workspace asks someone other than the brief's author to approve its drafts.")
+
+
+def votes(session: Session, *, post_id: int, version: int) -> list[str]:
+    query = (select(VoteRow.actor).where(VoteRow.post_id == post_id, VoteRow.version == version)
+             .order_by(VoteRow.at))
+    return list(session.scalars(query))
+
+
 # --- human decisions ----------------------------------------------------------------------
-
-def may_decide(*, actor: str, approvers: list[str]) -> bool:
-    return not approvers or actor in approvers
-
 
 def decide(session: Session, decision: Decision, *, approvers: list[str]) -> Post:
     """Apply one human decision. Approve/reject need an approver; anyone may ask for changes or edit."""
     action = Action(decision.action)
-    if action in (Action.APPROVE, Action.REJECT) and not may_decide(actor=decision.actor, approvers=approvers):
-        raise NotAuthorized("Only the team's approvers can approve or reject drafts.")
+    current = get(session, decision.post_id)
+    if current.status != Status.AWAITING_APPROVAL:  # an old card: say who decided, whoever clicks
+        raise InvalidTransition(f"Post #{current.id} was already decided ({current.status.replace('_', ' ')}).",
+                                current=current.status, decided_by=current.approved_by or current.last_actor)
+    authorize(session, post_id=decision.post_id, actor=decision.actor, action=action, approvers=approvers)
     post_id, actor, reason = decision.post_id, decision.actor, decision.reason.strip()
     if action is Action.APPROVE:
+        needed = rules(session).required_approvals
+        if needed > 1 and not _enough_votes(session, decision, needed):
+            return get(session, post_id)
         post = get(session, post_id)
         return transition(session, post_id=post_id, to=Status.APPROVED, actor=actor, action="post.approved",
                           reason=reason, expect_version=decision.version, approved_by=actor,
@@ -203,11 +321,67 @@ def decide(session: Session, decision: Decision, *, approvers: list[str]) -> Pos
                       text=text, version=post.version + 1, **extra)
 
 
+def _enough_votes(session: Session, decision: Decision, needed: int) -> bool:
+    """Record one approver's vote on the version they saw; True once `needed` distinct approvers agree."""
+    row = session.get(PostRow, decision.post_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound(f"There is no post #{decision.post_id}.")
+    if row.status != Status.AWAITING_APPROVAL:
+        try:
+            lifecycle.require(row.status, Status.APPROVED)
+        except InvalidTransition as exc:
+            exc.decided_by = row.approved_by or row.last_actor
+            raise
+    if decision.version is not None and row.version != decision.version:
+        raise InvalidTransition(
+            f"Post #{row.id} changed since you saw it (now version {row.version}); look at the new version first.",
+            current=row.status, decided_by=row.last_actor)
+    already = votes(session, post_id=row.id, version=row.version)
+    if decision.actor in already:
+        raise InvalidTransition(f"You already approved post #{row.id}; it needs {needed} approvals.",
+                                current=row.status, decided_by=decision.actor)
+    session.add(VoteRow(post_id=row.id, version=row.version, actor=decision.actor, at=now()))
+    record(session, "post.approval_vote", actor=decision.actor, post_id=row.id, from_status=row.status,
+           to_status=row.status, version=row.version, votes=len(already) + 1, needed=needed)
+    session.flush()
+    return len(already) + 1 >= needed
+
+
 # --- scheduling and publishing ------------------------------------------------------------
 
 def schedule(session: Session, *, post_id: int, run_at: datetime, actor: str = "plume") -> Post:
-    return transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.scheduled",
-                       run_at=as_utc(run_at))
+    """Schedule an approved post; while publishing is on hold it is held at once (no job to add)."""
+    post = transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.scheduled",
+                      run_at=as_utc(run_at))
+    pause = rules(session)
+    if pause.held:
+        post = transition(session, post_id=post_id, to=Status.HELD, actor=pause.held_by or actor,
+                          action="post.held", reason=pause.held_reason or "publishing is on hold")
+    return post
+
+
+def hold_all(session: Session, *, actor: str, approvers: list[str], reason: str = "") -> list[Post]:
+    """Pause publishing team-wide: every scheduled post becomes held, and so will new approvals.
+
+    The caller removes the held posts' scheduler jobs.
+    """
+    require_approver(session, actor=actor, approvers=approvers, doing="pause publishing")
+    row = _workspace(session, lock=True)
+    row.held, row.held_by, row.held_reason, row.held_at = True, actor, reason.strip(), now()
+    record(session, "workspace.held", actor=actor, reason=reason.strip())
+    return [transition(session, post_id=post.id, to=Status.HELD, actor=actor, action="post.held",
+                       reason=reason.strip() or "publishing is on hold")
+            for post in with_status(session, [Status.SCHEDULED])]
+
+
+def resume_all(session: Session, *, actor: str, approvers: list[str]) -> list[Post]:
+    """End the pause: held posts are scheduled again (the caller re-adds their jobs)."""
+    require_approver(session, actor=actor, approvers=approvers, doing="resume publishing")
+    row = _workspace(session, lock=True)
+    row.held, row.held_by, row.held_reason, row.held_at = False, None, "", None
+    record(session, "workspace.resumed", actor=actor)
+    return [transition(session, post_id=post.id, to=Status.SCHEDULED, actor=actor, action="post.resumed")
+            for post in with_status(session, [Status.HELD])]
 
 
 def take_for_publishing(session: Session, *, post_id: int) -> Post | None:
@@ -241,7 +415,12 @@ def mark_unknown(session: Session, *, post_id: int, reason: str) -> Post:
                       reason=reason)
 
 
-def cancel(session: Session, *, post_id: int, actor: str, reason: str = "") -> Post:
+def cancel(session: Session, *, post_id: int, actor: str, reason: str = "", approvers: list[str] | None = None) -> Post:
+    """Cancel a post before it is published. With `approvers`, only an approver or the brief's author may."""
+    if approvers is not None:
+        post = get(session, post_id)
+        if brief_author(session, post.thread_id) != actor:
+            require_approver(session, actor=actor, approvers=approvers, doing="cancel someone else's post")
     return transition(session, post_id=post_id, to=Status.CANCELLED, actor=actor, action="post.cancelled",
                       reason=reason)
 
@@ -257,3 +436,20 @@ def open_threads(session: Session) -> list[str]:
     query = select(PostRow.thread_id).where(PostRow.status.in_(live)).distinct()
     briefs_without_posts = select(BriefRow.thread_id).where(~BriefRow.thread_id.in_(select(PostRow.thread_id)))
     return sorted(set(session.scalars(query)) | set(session.scalars(briefs_without_posts)))
+
+
+def retry(session: Session, *, post_id: int, actor: str, run_at: datetime, approvers: list[str]) -> Post:
+    """A human puts a failed post back on the schedule (the approved hash still guards its text)."""
+    require_approver(session, actor=actor, approvers=approvers, doing="retry a post")
+    return transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.retried",
+                      run_at=as_utc(run_at))
+
+
+def settle_unknown(session: Session, *, post_id: int, actor: str, posted: bool, approvers: list[str]) -> Post:
+    """A human checked the network: the post is there (published) or it is not (failed, retryable)."""
+    require_approver(session, actor=actor, approvers=approvers, doing="settle a post")
+    if posted:
+        return transition(session, post_id=post_id, to=Status.PUBLISHED, actor=actor, action="post.confirmed",
+                          reason="confirmed on the network", published_at=now())
+    return transition(session, post_id=post_id, to=Status.FAILED, actor=actor, action="post.not_posted",
+                      reason="not on the network")

@@ -98,3 +98,42 @@ def test_unauthorized_approval_is_refused_and_nothing_changes(make_settings):
         assert "Only the team's approvers can approve" in shown
         with plume.db.session() as session:
             assert posts.with_status(session, [Status.APPROVED, Status.SCHEDULED]) == []
+
+
+def test_posts_needing_a_human_are_shown_and_settled_from_the_shell(make_settings):
+    from datetime import UTC
+
+    with assemble(make_settings(), quiet=True) as plume:
+        run_shell(plume, "Launch the Guji roast on LinkedIn and X https://tidewren.coffee/guji\napprove 1\napprove 2\n")
+        with plume.db.session() as session:
+            first, second = posts.with_status(session, [Status.SCHEDULED])
+            for post in (first, second):  # as if Plume had died mid-publish
+                posts.take_for_publishing(session, post_id=post.id)
+            posts.mark_unknown(session, post_id=first.id, reason="stopped while publishing")
+            posts.mark_failed(session, post_id=second.id, reason="the network said no")
+        shown = run_shell(plume, "list\nposted 1\nretry 2\n")
+        assert "2 post(s) need a human" in shown and "stopped while publishing" in shown
+        with plume.db.session() as session:
+            assert posts.get(session, first.id).status == Status.PUBLISHED
+            retried = posts.get(session, second.id)
+        assert retried.status == Status.SCHEDULED
+        assert datetime.fromisoformat(retried.run_at) > datetime.now(UTC)
+        assert second.id in plume.scheduler.pending()
+
+
+def test_a_repeated_edit_is_proposed_as_a_rule_and_once_accepted_shapes_the_next_draft(make_settings):
+    with assemble(make_settings(), quiet=True) as plume:
+        shown = ""
+        for topic in ("Guji roast", "Huila decaf"):
+            run_shell(plume, f"Launch the {topic} on LinkedIn https://tidewren.coffee/new\n")
+            with plume.db.session() as session:
+                [draft] = posts.with_status(session, [Status.AWAITING_APPROVAL])
+            assert "Find this week's roasts" in draft.text
+            edited = draft.text.replace("Find this week's", "Explore this week's")
+            shown += run_shell(plume, f"list\nedit 1\n{edited}\n.\n\nreject 1 done testing\n")
+        assert "💡 Proposed rule #1: avoid “find” — write “Explore” instead (replaced “find” with “Explore” in 2 edits)" in shown
+        shown = run_shell(plume, "rules\naccept 1\nLaunch the Kenya AA roast on LinkedIn https://tidewren.coffee/new\n")
+        assert "Rule #1 accepted" in shown
+        with plume.db.session() as session:
+            [draft] = posts.with_status(session, [Status.AWAITING_APPROVAL])
+        assert "Explore this week's roasts" in draft.text and "Find this" not in draft.text
