@@ -23,6 +23,12 @@ def fallback_note(exc: LLMUnavailable) -> str:
     return f"The model is unavailable ({exc}); using offline templates for this step."
 
 
+def platform(ctx: Context, name: str) -> platforms.Platform:
+    """The network's rules, with the workspace's Instagram hashtag cap."""
+    cap = ctx.settings.plume_instagram_hashtags if name == "instagram" else None
+    return platforms.get(name, hashtag_cap=cap)
+
+
 def use_model(state: BriefState, ctx: Context) -> bool:
     return ctx.model is not None and not state.get("offline", False)
 
@@ -111,7 +117,7 @@ def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: st
     profile = ctx.brand()
     rules = "\n".join(f"- {p.label} ({p.name}): at most {p.max_length} characters as {p.label} counts them, "
                       f"at most {p.max_hashtags} hashtags. {p.tone}"
-                      for p in map(platforms.get, brief.networks))
+                      for p in (platform(ctx, n) for n in brief.networks))
     system, user = prompts.load("draft").render(
         brand=profile.name, voice=profile.voice or "—", language=LOCALES[locale],
         banned=", ".join(profile.banned) or "none",
@@ -146,7 +152,8 @@ def check(state: BriefState, runtime: Runtime[Context]) -> dict:
     for variant in state["variants"]:
         if in_scope(variant):
             source = sources.get(variant["network"]) if variant["locale"] != brief.locales[0] else None
-            found = checks.run(variant["text"], network=variant["network"], locale=variant["locale"],
+            found = checks.run(variant["text"], network=platform(runtime.context, variant["network"]),
+                               locale=variant["locale"],
                                profile=profile, brief_text=brief.text, source_text=source)
             variant = {**variant, "checks": [c.to_dict() for c in found]}
         checked.append(variant)

@@ -52,6 +52,8 @@ def render_post(number: int, post: Post, zone: str) -> str:
              f"   (post #{post.id})"]
     lines += [f"    │ {line}" for line in post.text.splitlines() or [""]]
     lines.append(f"    Length: {network.length(post.text)}/{network.max_length} as {network.label} counts")
+    if post.rationale:
+        lines.append(f"    Why: {post.rationale}")
     failed = [c for c in post.checks if not c["ok"]]
     if failed:
         lines += [f"    {'✗' if c.get('severity', 'error') == 'error' else '!'} {c['message']}" for c in failed]

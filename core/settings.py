@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     plume_timezone: str = "UTC"
     plume_networks: str = "linkedin,x"
     plume_locales: str = "en"
+    plume_instagram_hashtags: int = Field(5, ge=0, le=30, description="Instagram's hashtag cap (5 since Dec 2025)")
     plume_misfire_grace: int = 6 * 3600
     plume_log_level: str = "WARNING"
     port: int = 3000
