@@ -130,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup(settings.plume_log_level, settings.secrets())
         command = args.command or ("serve" if settings.slack_configured else "shell")
         if command == "serve":
-            print("The Slack front end is not built yet; `plume shell` drives the same flow.", file=sys.stderr)
-            return 2
+            from bot.slack.server import serve
+
+            with assemble(settings) as plume:
+                return serve(plume)
         if command == "ingest":
             return cmd_ingest(settings, args)
         if command == "guidelines":

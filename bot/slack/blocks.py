@@ -1,0 +1,448 @@
+"""Pure Block Kit builders: domain objects in, message and view dicts out (no I/O, no Slack client)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from core import platforms
+from core.domain import LOCALES, Passage, Post, Status
+
+# Action and callback ids: listeners match on these, so they are the contract with Slack.
+APPROVE = "plume.approve"
+REQUEST_CHANGES = "plume.request_changes"
+EDIT = "plume.edit"
+REJECT = "plume.reject"
+RETRY = "plume.retry"
+CARD_ACTIONS = (APPROVE, REQUEST_CHANGES, EDIT, REJECT)
+CHANGES_VIEW = "plume.changes_view"
+EDIT_VIEW = "plume.edit_view"
+REJECT_VIEW = "plume.reject_view"
+
+# Block Kit limits (https://api.slack.com/reference/block-kit): kept well inside.
+SECTION_TEXT = 3000
+CONTEXT_TEXT = 2000
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+FALLBACK_TEXT = 3000
+INPUT_MAX = 3000
+
+REASONS = {  # value → label shown in the Request changes modal
+    "tone": "Off-brand tone",
+    "facts": "Wrong facts",
+    "format": "Format/length",
+    "legal": "Legal or compliance",
+    "timing": "Timing",
+    "other": "Other",
+}
+
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+# --- text safety ----------------------------------------------------------------------------
+
+def escape(text: str) -> str:
+    """Untrusted text in mrkdwn: no <!channel>, <!here>, <@U…> or <url|label> survives as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """Escape, then clip without cutting an entity such as &amp; in half."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    cut = out[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
+
+
+def who(actor: str | None) -> str:
+    """A Slack user id becomes a mention; anything else (shell users, "plume") is plain text."""
+    if not actor:
+        return "someone"
+    return f"<@{actor}>" if SLACK_USER.match(actor) else escape(actor)
+
+
+def quote_chunks(text: str, limit: int = SECTION_TEXT - 100) -> list[str]:
+    """The text as mrkdwn quote lines, escaped, split at line or word boundaries into sections."""
+    pieces: list[str] = []
+    for line in (text.splitlines() or [""]):
+        quoted = ">" + escape(line)
+        while len(quoted) > limit:  # one very long line: cut at a space, or hard
+            cut = quoted.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            amp = quoted.rfind("&", 0, cut)
+            if amp != -1 and ";" not in quoted[amp:cut]:
+                cut = amp
+            pieces.append(quoted[:cut])
+            quoted = ">" + quoted[cut:].lstrip()
+        pieces.append(quoted)
+    chunks, current = [], ""
+    for piece in pieces:
+        if current and len(current) + 1 + len(piece) > limit:
+            chunks.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    chunks.append(current)
+    return chunks
+
+
+# --- small block helpers ---------------------------------------------------------------------
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT), "verbatim": True}}
+
+
+def context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_TEXT), "verbatim": True}]}
+
+
+def plain(text: str, limit: int = 75) -> dict:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    out = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    if style:
+        out["style"] = style
+    return out
+
+
+def message(text: str, blocks: list[dict]) -> dict:
+    """A message payload: fallback text (notifications, screen readers) plus blocks within limits."""
+    if len(blocks) > MESSAGE_BLOCKS:
+        blocks = blocks[: MESSAGE_BLOCKS - 1] + [context("…more was cut to fit one Slack message.")]
+    return {"text": clip(text, FALLBACK_TEXT), "blocks": blocks}
+
+
+def when(iso: str | None, zone: str) -> str:
+    if not iso:
+        return "no time yet"
+    at = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+    return f"{at:%a %d %b %H:%M} {zone}"
+
+
+def network_label(post: Post) -> str:
+    return f"{platforms.get(post.network).label} · {LOCALES.get(post.locale, post.locale)}"
+
+
+def card_value(post: Post) -> str:
+    """Button values carry ids only: the post and the version the human is looking at."""
+    return f"{post.id}:{post.version}"
+
+
+def parse_card_value(value: str) -> tuple[int, int]:
+    post_id, _, version = value.partition(":")
+    return int(post_id), int(version)
+
+
+# --- cards -------------------------------------------------------------------------------------
+
+@dataclass
+class Superseded:
+    """Why an older version of a card is no longer the one to decide."""
+
+    actor: str | None
+    reason: str
+    edited: bool
+    next_version: int
+
+
+def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str] = (), needed: int = 1,
+         superseded: Superseded | None = None, buttons: bool = True, compact: bool = False) -> dict:
+    """One draft for a human: text, network · locale, length vs limit, checks, citations, time, decision."""
+    shown = post.text if text is None else text
+    rules = platforms.get(post.network)
+    version = superseded.next_version - 1 if superseded else post.version
+    title = f"*{network_label(post)}* · draft v{version} · post #{post.id}"
+    blocks = [section(title)]
+    chunks = quote_chunks(shown)
+    if compact and len(chunks) > 1:
+        chunks = [chunks[0] + "…"]
+    blocks += [section(chunk) for chunk in chunks]
+    failing = [c for c in post.checks if not c.get("ok")]
+    passed = len(post.checks) - len(failing)
+    length = rules.length(shown)
+    over = " ⚠ over the limit" if length > rules.max_length else ""
+    blocks.append(context(f"Length *{length}/{rules.max_length}* as {rules.label} counts{over} · "
+                          f"✓ {passed} check{'s' * (passed != 1)} passed"
+                          + (f" · ✗ {len(failing)} to look at" if failing else "")))
+    if failing and not superseded:
+        lines = [f"{'✗' if c.get('severity', 'error') == 'error' else '!'} {escape(c.get('message', c.get('name', '')))}"
+                 for c in failing[:12]]
+        if len(failing) > 12:
+            lines.append(f"…and {len(failing) - 12} more")
+        blocks.append(section("\n".join(lines)))
+    if not compact:
+        cites = [escape(f"{c['source']} › {c['heading']}" if c.get("heading") else c["source"]) for c in post.citations]
+        blocks.append(context("📚 Cites: " + ("; ".join(cites) if cites else "no guideline passage")))
+        reason = f" — {escape(post.time_reason)}" if post.time_reason else ""
+        blocks.append(context(f"🕘 Proposed: *{when(post.run_at, zone)}*{reason}"))
+        if post.warnings:
+            blocks.append(context("\n".join(f"⚠ {escape(w)}" for w in post.warnings[:8])))
+    if superseded:
+        what = "Edited" if superseded.edited else "Changes requested"
+        why = f": “{escape(clip(superseded.reason, 500))}”" if superseded.reason and not superseded.edited else ""
+        blocks.append(context(f"✏️ {what} by {who(superseded.actor)}{why} — version {superseded.next_version} "
+                              "follows in this thread."))
+    elif post.status == Status.AWAITING_APPROVAL:
+        votes = list(votes)
+        if needed > 1:
+            got = ", ".join(who(v) for v in votes) or "none yet"
+            blocks.append(context(f"👥 {len(votes)} of {needed} approvals: {got}"))
+        if buttons:
+            value = card_value(post)
+            blocks.append({"type": "actions", "block_id": f"card:{post.id}:{post.version}", "elements": [
+                button("Approve", APPROVE, value, "primary"),
+                button("Request changes", REQUEST_CHANGES, value),
+                button("Edit", EDIT, value),
+                button("Reject", REJECT, value, "danger"),
+            ]})
+    else:
+        blocks.append(context(status_line(post, zone)))
+    return message(f"{platforms.get(post.network).label} · {post.locale} draft v{version}: {clip_escaped(shown, 200)}",
+                   blocks)
+
+
+def status_line(post: Post, zone: str) -> str:
+    """Who decided, when, and what happens next — shown once a card has no buttons any more."""
+    reason = f": “{escape(clip(post.last_reason, 500))}”" if post.last_reason else ""
+    approved = f"✅ Approved by {who(post.approved_by)}" + (f" on {when(post.approved_at, zone)}" if post.approved_at else "")
+    status = Status(post.status)
+    if status == Status.APPROVED:
+        return approved + " — scheduling…"
+    if status == Status.SCHEDULED:
+        return f"{approved} — scheduled for *{when(post.run_at, zone)}*"
+    if status == Status.HELD:
+        return f"{approved} — ⏸ held{reason} (was due {when(post.run_at, zone)}; `/plume resume` releases it)"
+    if status == Status.PUBLISHING:
+        return f"{approved} — 📤 publishing now…"
+    if status == Status.PUBLISHED:
+        ref = f" → {escape(post.external_ref)}" if post.external_ref else ""
+        return f"{approved} — 📤 published {when(post.published_at, zone)}{ref}"
+    if status == Status.REJECTED:
+        return f"❌ Rejected by {who(post.last_actor)}{reason}"
+    if status == Status.CANCELLED:
+        return f"🚫 Cancelled by {who(post.last_actor)}{reason}"
+    if status == Status.FAILED:
+        return f"⚠️ Not published{reason} — nothing went out; a human can retry or reschedule it."
+    if status == Status.UNKNOWN:
+        return f"❓ Outcome unknown{reason} — check {platforms.get(post.network).label} before retrying."
+    if status == Status.CHANGES_REQUESTED:
+        return f"✏️ {who(post.last_actor)} asked for changes{reason} — working on a new version…"
+    return f"Status: {status.value.replace('_', ' ')}"
+
+
+def already(post_status: str | None, by: str | None) -> str:
+    """The answer to a click on a card someone else already decided."""
+    verbs = {Status.APPROVED: "approved", Status.SCHEDULED: "approved", Status.HELD: "approved",
+             Status.PUBLISHING: "approved", Status.PUBLISHED: "approved", Status.FAILED: "approved",
+             Status.UNKNOWN: "approved", Status.REJECTED: "rejected", Status.CANCELLED: "cancelled",
+             Status.CHANGES_REQUESTED: "sent back for changes"}
+    verb = verbs.get(Status(post_status)) if post_status else None
+    if verb is None:
+        return "This card changed since you saw it; look at the newest version in the thread."
+    return f"Already {verb} by {who(by)}. Nothing was changed."
+
+
+# --- progress and notes --------------------------------------------------------------------------
+
+def progress(steps: list[str], *, done: bool = False, notes: Iterable[str] = (), count: int = 0,
+             error: str | None = None, retry_value: str | None = None) -> dict:
+    if error:
+        head = f"✗ {escape(error)}"
+    elif done:
+        head = f"✅ Ready for review — {count} draft{'s' * (count != 1)} below." if count else "✅ Done."
+    else:
+        head = "⏳ Working on your brief…"
+    lines = [head] + [f"✓ {escape(s)}" for s in steps[-12:]]
+    blocks = [section("\n".join(lines))]
+    notes = list(notes)
+    if notes:
+        blocks.append(context("\n".join(f"⚠ {escape(n)}" for n in notes[:10])))
+    if retry_value:
+        blocks.append({"type": "actions", "block_id": "retry", "elements": [button("Retry", RETRY, retry_value)]})
+    return message(clip(lines[0], 300), blocks)
+
+
+def notice(text: str) -> dict:
+    """A short message already written as mrkdwn by Plume (dynamic parts escaped by the caller)."""
+    return message(text, [section(text)])
+
+
+# --- modals -----------------------------------------------------------------------------------
+
+def _metadata(post: Post, channel: str | None, thread_ts: str | None) -> str:
+    return json.dumps({"post": post.id, "version": post.version, "channel": channel, "thread": thread_ts})
+
+
+def _summary(post: Post) -> dict:
+    return section(f"*{network_label(post)}* · v{post.version} · post #{post.id}\n"
+                   + quote_chunks(clip(post.text, 1200))[0])
+
+
+def changes_modal(post: Post, *, channel: str | None = None, thread_ts: str | None = None) -> dict:
+    options = [{"text": plain(label), "value": value} for value, label in REASONS.items()]
+    return {
+        "type": "modal", "callback_id": CHANGES_VIEW, "private_metadata": _metadata(post, channel, thread_ts),
+        "title": plain("Request changes", 24), "submit": plain("Send", 24), "close": plain("Cancel", 24),
+        "blocks": [
+            _summary(post),
+            {"type": "input", "block_id": "reasons", "optional": True, "label": plain("What is wrong?", 2000),
+             "element": {"type": "checkboxes", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "details", "optional": True, "label": plain("What should change?", 2000),
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000,
+                         "placeholder": plain("e.g. shorter, and mention the Lyon shop", 150)}},
+            context("Plume revises this draft and posts the new version in the thread."),
+        ],
+    }
+
+
+def edit_modal(post: Post, *, channel: str | None = None, thread_ts: str | None = None) -> dict:
+    limit = platforms.get(post.network).max_length
+    when_element: dict = {"type": "datetimepicker", "action_id": "value"}
+    if post.run_at:
+        when_element["initial_date_time"] = int(datetime.fromisoformat(post.run_at).timestamp())
+    return {
+        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": _metadata(post, channel, thread_ts),
+        "title": plain("Edit draft", 24), "submit": plain("Re-check", 24), "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"*{network_label(post)}* · v{post.version} · post #{post.id} · limit {limit} characters"),
+            {"type": "input", "block_id": "text", "label": plain("Text", 2000),
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                         "max_length": INPUT_MAX, "initial_value": clip(post.text, INPUT_MAX)}},
+            {"type": "input", "block_id": "when", "optional": True, "label": plain("Publish at", 2000),
+             "element": when_element},
+            context("Shown in your Slack time zone. Your edit is checked again and shown with its counts "
+                    "before anyone can approve it."),
+        ],
+    }
+
+
+def reject_modal(post: Post, *, channel: str | None = None, thread_ts: str | None = None) -> dict:
+    return {
+        "type": "modal", "callback_id": REJECT_VIEW, "private_metadata": _metadata(post, channel, thread_ts),
+        "title": plain("Reject draft", 24), "submit": plain("Reject", 24), "close": plain("Cancel", 24),
+        "blocks": [
+            _summary(post),
+            {"type": "input", "block_id": "reason", "optional": True, "label": plain("Why? (optional)", 2000),
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}},
+        ],
+    }
+
+
+def change_reason(labels: Iterable[str], details: str) -> str:
+    """The reason the graph and the audit log get: chosen labels, then the free text."""
+    chosen = [REASONS[v] for v in labels if v in REASONS]
+    details = details.strip()
+    if chosen and details:
+        return f"{', '.join(chosen)}: {details}"
+    return details or ", ".join(chosen)
+
+
+# --- lists: queue, pending, guidelines, App Home --------------------------------------------------
+
+def queue_blocks(upcoming: list[Post], *, zone: str, limit_days: int | None = None) -> list[dict]:
+    if not upcoming:
+        return [section("Nothing is scheduled.")]
+
+    def day(post: Post) -> str:
+        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B") if post.run_at else "No time"
+
+    blocks = []
+    for heading, group in groupby(upcoming, key=day):
+        lines = []
+        for post in group:
+            at = datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%H:%M") if post.run_at else "--:--"
+            held = " ⏸ held" if post.status == Status.HELD else ""
+            first = clip_escaped((post.text.splitlines() or [""])[0], 80)
+            lines.append(f"`{at}` #{post.id} {network_label(post)}{held} — {first}")
+        blocks.append(section(f"*{heading}*\n" + "\n".join(lines)))
+        if len(blocks) >= 20:
+            break
+    blocks.append(context(f"Times in {zone}."))
+    return blocks
+
+
+def queue_message(upcoming: list[Post], *, zone: str, waiting: int = 0, held_note: str = "") -> dict:
+    blocks = [section("*Upcoming posts*")]
+    if held_note:
+        blocks.append(section(held_note))
+    blocks += queue_blocks(upcoming, zone=zone)
+    if waiting:
+        blocks.append(context(f"{waiting} draft{'s' * (waiting != 1)} awaiting approval — `/plume pending`."))
+    return message(f"{len(upcoming)} upcoming post{'s' * (len(upcoming) != 1)}", blocks)
+
+
+def pending_message(waiting: list[Post], *, zone: str, approver: bool, limit: int = 5) -> dict:
+    if not waiting:
+        return notice("Nothing awaits your decision. 🎉")
+    head = ("*Awaiting your decision*" if approver else
+            "*Drafts awaiting approval* — you can ask for changes or edit; an approver decides.")
+    blocks = [section(f"{head} ({len(waiting)})")]
+    for post in waiting[:limit]:
+        blocks += card(post, zone=zone, compact=True)["blocks"]
+        blocks.append({"type": "divider"})
+    if len(waiting) > limit:
+        blocks.append(context(f"…and {len(waiting) - limit} more in the App Home tab."))
+    return message(f"{len(waiting)} draft(s) awaiting a decision", blocks)
+
+
+def guidelines_message(query: str, found: list[Passage]) -> dict:
+    if not query:
+        return notice("Search the brand guidelines: `/plume guidelines emoji policy`.")
+    if not found:
+        return notice(f"No guideline passage matches “{escape(clip(query, 200))}”.")
+    blocks = [section(f"*Guidelines for “{escape(clip(query, 200))}”*")]
+    for passage in found:
+        blocks.append(section(f"*{escape(passage.label)}*\n" + quote_chunks(clip(passage.text, 600))[0]))
+    return message(f"{len(found)} guideline passage(s)", blocks)
+
+
+def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver: bool,
+              held_note: str = "", limit: int = 8) -> dict:
+    blocks: list[dict] = [{"type": "header", "text": plain("Plume", 150)}]
+    if held_note:
+        blocks.append(section(held_note))
+    head = "Awaiting your approval" if approver else "Awaiting approval"
+    blocks.append(section(f"*{head}* ({len(waiting)})"))
+    if not waiting:
+        blocks.append(context("Nothing awaits a decision."))
+    for post in waiting[:limit]:
+        blocks += card(post, zone=zone, compact=True)["blocks"]
+        blocks.append({"type": "divider"})
+    if len(waiting) > limit:
+        blocks.append(context(f"…and {len(waiting) - limit} more: `/plume pending` lists them."))
+    blocks.append({"type": "divider"})
+    blocks.append(section("*Next 7 days*"))
+    blocks += queue_blocks(upcoming, zone=zone)
+    blocks.append(context("Start a brief by mentioning @Plume in a channel or writing to me here. `/plume help`."))
+    if len(blocks) > VIEW_BLOCKS:
+        blocks = blocks[: VIEW_BLOCKS - 1] + [context("…more than fits here.")]
+    return {"type": "home", "blocks": blocks}
+
+
+HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it used, and waits for a human.
+• Mention @Plume with a brief in a channel (or DM me): _“Announce our Guji roast on LinkedIn and X in English and French, tomorrow 9am”_.
+• Each draft arrives as a card: *Approve*, *Request changes*, *Edit* or *Reject*.
+• Later messages in the thread are change requests for the drafts still awaiting a decision.
+*Commands*
+`/plume queue` — upcoming posts by day, in your time zone
+`/plume pending` — drafts awaiting your decision
+`/plume hold [reason]` · `/plume resume` — pause or resume all publishing (approvers)
+`/plume cancel <id>` — cancel a post before it goes out
+`/plume guidelines [query]` — search the brand guidelines
+`/plume rules` — approval rules (`/plume rules approvals 2`, `/plume rules own-brief forbid|allow`)
+`/plume report` — reports (coming soon)"""

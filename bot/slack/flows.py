@@ -1,0 +1,511 @@
+"""What the Slack front end does for each request, after the ack: one call into the runner or core, then render."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from agents.runner import Event, Outcome, thread_id_for
+from bot.slack import blocks
+from bot.slack.api import SlackAPI
+from bot.slack.requests import CardClick, Command, MessageRequest, Submission
+from bot.slack.work import Busy, WorkPool
+from core import chat, posts
+from core.domain import Action, AuditEvent, Decision, Post, Status
+from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
+
+log = logging.getLogger(__name__)
+DELIVERY_MEMORY = timedelta(days=3)
+
+
+class Progress:
+    """The one message in the thread that follows the graph as it moves."""
+
+    def __init__(self, flows: Flows, conversation: chat.Conversation):
+        self.flows, self.conversation = flows, conversation
+        self.steps: list[str] = []
+        self.ts = flows.api.post(conversation.channel, blocks.progress([]), thread_ts=conversation.thread_ts)
+        if self.ts:
+            with flows.db.session() as session:
+                chat.set_progress(session, thread_id=conversation.thread_id, ts=self.ts)
+
+    def show(self, payload: dict) -> None:
+        if self.ts:
+            self.flows.api.update(self.conversation.channel, self.ts, payload)
+        else:  # the first post failed (logged): try once more to say something
+            self.ts = self.flows.api.post(self.conversation.channel, payload, thread_ts=self.conversation.thread_ts)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "progress" and event.message not in self.steps:
+            self.steps.append(event.message)
+            self.show(blocks.progress(self.steps))
+
+    def finish(self, outcome: Outcome) -> None:
+        notes = [*outcome.brief.get("warnings", []), *outcome.notes]
+        self.show(blocks.progress(self.steps, done=True, notes=notes, count=len(outcome.waiting)))
+
+    def fail(self, error: str, *, retry: str | None = None) -> None:
+        self.show(blocks.progress(self.steps, error=error, retry_value=retry))
+
+
+class Flows:
+    def __init__(self, plume, api: SlackAPI, *, slow: WorkPool, fast: WorkPool):
+        self.plume = plume
+        self.api = api
+        self.slow, self.fast = slow, fast
+        self.db = plume.db
+        self.runner = plume.runner
+        self.settings = plume.settings
+        self.zone = plume.settings.plume_timezone
+        self._card_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+
+    # --- deliveries (run in the ack path: one small write each) ---------------------------------
+
+    def claim(self, key: str) -> bool:
+        with self.db.session() as session:
+            return chat.claim(session, key=key)
+
+    def forget_old_deliveries(self) -> None:
+        with self.db.session() as session:
+            chat.forget_deliveries(session, before=datetime.now(UTC) - DELIVERY_MEMORY)
+
+    def _submit(self, pool: WorkPool, user: str, channel: str | None, thread_ts: str | None, fn, *args) -> None:
+        try:
+            pool.submit(fn, *args)
+        except Busy as exc:
+            log.warning("work queue %s is full", pool.name)
+            with contextlib.suppress(Busy):
+                self.fast.submit(self.tell, user, channel, thread_ts, str(exc))
+
+    # The accept_* methods run in the ack path: they only queue work. Dedupe claims are database
+    # writes, so they happen in the worker (still atomic: the first claim wins, across instances).
+
+    def accept_message(self, req: MessageRequest, *, mentioned: bool, event_id: str | None = None) -> None:
+        """A mention, a DM, or a reply in a thread: triaged off the ack path, handled once per message."""
+        self._submit(self.fast, req.user, None, None, self.triage_message, req, mentioned, event_id)
+
+    def triage_message(self, req: MessageRequest, mentioned: bool, event_id: str | None) -> None:
+        if event_id and not self.claim(f"event:{event_id}"):
+            return  # Slack redelivered an event we already have
+        thread_id = thread_id_for(req.team, req.channel, req.root)
+        if not (mentioned or req.direct):
+            with self.db.session() as session:
+                if chat.conversation(session, thread_id) is None:
+                    return  # a conversation among humans that Plume is not part of
+        # A mention arrives twice (app_mention and message events, each with its own event id).
+        if self.claim(f"message:{req.channel}:{req.ts}"):
+            self._submit(self.slow, req.user, req.channel, req.root, self.on_message, req, thread_id)
+
+    def accept_click(self, click: CardClick) -> None:
+        if click.action is Action.APPROVE:
+            self._submit(self.slow, click.user, click.channel, click.thread_ts, self.decide_click, click)
+        else:
+            self._submit(self.fast, click.user, click.channel, click.thread_ts, self.open_form, click)
+
+    def accept_submission(self, sub: Submission, view_key: str) -> None:
+        self._submit(self.slow, sub.user, sub.channel, sub.thread_ts, self.decide_submission, sub, view_key)
+
+    @staticmethod
+    def _click_key(click: CardClick) -> str:
+        return f"click:{click.post_id}:{click.version}:{click.action}:{click.user}"
+
+    def _release(self, key: str | None) -> None:
+        if key:
+            with self.db.session() as session:
+                chat.release(session, key=key)
+
+    # --- briefs --------------------------------------------------------------------------------
+
+    def on_message(self, req: MessageRequest, thread_id: str) -> None:
+        with self.db.session() as session:
+            conversation = chat.save_conversation(session, thread_id=thread_id, team=req.team, channel=req.channel,
+                                                  thread_ts=req.root)
+            started = posts.brief_author(session, thread_id) is not None
+        if started:
+            self.continue_thread(req, conversation)
+        else:
+            self.start_brief(req, conversation)
+
+    def start_brief(self, req: MessageRequest, conversation: chat.Conversation) -> None:
+        progress = Progress(self, conversation)
+        try:
+            outcome = self.runner.start(thread_id=conversation.thread_id, text=req.text, actor=req.user,
+                                        channel=req.channel, on_event=progress.on_event)
+        except ValidationFailed as exc:
+            progress.fail(f"{exc} Mention me again with a brief.")
+            return
+        except PlumeError as exc:
+            progress.fail(f"{exc} Your brief is saved; press Retry.", retry=conversation.thread_id)
+            return
+        self.sync_thread(conversation.thread_id)
+        progress.finish(outcome)
+
+    def continue_thread(self, req: MessageRequest, conversation: chat.Conversation) -> None:
+        """Later messages in a brief's thread are change requests for the drafts still awaiting a decision."""
+        with self.db.session() as session:
+            thread_posts = posts.for_thread(session, conversation.thread_id)
+        waiting = [p for p in thread_posts if p.status == Status.AWAITING_APPROVAL]
+        say = lambda text: self.api.post(req.channel, blocks.notice(text), thread_ts=req.root)  # noqa: E731
+        if not thread_posts:
+            say("I'm still working on this brief; the drafts will appear here.")
+            return
+        if not waiting:
+            say("Every draft in this thread has been decided. For a new brief, mention me in a new message.")
+            return
+        if not req.text:
+            say("Tell me what should change, e.g. “shorter, and mention the Lyon shop”.")
+            return
+        say(f"✏️ Asking for changes on {len(waiting)} draft{'s' * (len(waiting) != 1)}: "
+            f"“{blocks.clip_escaped(req.text, 300)}”")
+        for post in waiting:
+            self.decide(action=Action.REQUEST_CHANGES, post_id=post.id, version=post.version, user=req.user,
+                        channel=req.channel, thread_ts=req.root, reason=req.text)
+
+    def retry(self, thread_id: str, user: str, channel: str | None, thread_ts: str | None) -> None:
+        with self.db.session() as session:
+            conversation = chat.conversation(session, thread_id)
+            started = posts.brief_author(session, thread_id) is not None
+        if conversation is None or not started:
+            self.tell(user, channel, thread_ts, "There is nothing to retry here; mention me with a brief.")
+            return
+        progress = Progress(self, conversation)
+        try:
+            outcome = self.runner.resume(thread_id, on_event=progress.on_event)
+        except PlumeError as exc:
+            progress.fail(f"{exc} Your brief is saved; press Retry.", retry=thread_id)
+            return
+        self.sync_thread(thread_id)
+        progress.finish(outcome)
+
+    # --- decisions -----------------------------------------------------------------------------
+
+    def decide_click(self, click: CardClick) -> None:
+        # A double click (or a redelivery) of the same approval by the same person runs once.
+        if not self.claim(self._click_key(click)):
+            return
+        self.decide(action=click.action, post_id=click.post_id, version=click.version, user=click.user,
+                    channel=click.channel, thread_ts=click.thread_ts, click_key=self._click_key(click))
+
+    def decide_submission(self, sub: Submission, view_key: str | None = None) -> None:
+        if view_key and not self.claim(view_key):
+            return
+        self.decide(action=sub.action, post_id=sub.post_id, version=sub.version, user=sub.user,
+                    channel=sub.channel, thread_ts=sub.thread_ts, reason=sub.reason, text=sub.text,
+                    run_at=sub.run_at)
+
+    def decide(self, *, action: Action, post_id: int, version: int, user: str, channel: str | None,
+               thread_ts: str | None, reason: str = "", text: str | None = None, run_at: str | None = None,
+               click_key: str | None = None) -> None:
+        self.refresh_groups()
+        shown = threading.Event()
+
+        def on_event(event: Event) -> None:
+            if not shown.is_set():  # the decision is stored: show it on the card before any slow model work
+                shown.set()
+                self.sync_post_id(post_id)
+
+        decision = Decision(post_id=post_id, action=str(action), actor=user, version=version, reason=reason,
+                            text=text, run_at=run_at)
+        try:
+            post, _outcome = self.runner.decide(decision, on_event=on_event)
+        except InvalidTransition as exc:
+            awaiting = exc.current in (None, Status.AWAITING_APPROVAL)
+            self.tell(user, channel, thread_ts, str(exc) if awaiting else blocks.already(exc.current, exc.decided_by))
+            self.sync_post_id(post_id)
+            return
+        except PlumeError as exc:  # NotAuthorized, ValidationFailed, NotFound, a model failure…
+            self._release(click_key)
+            prefix = "🙅 " if isinstance(exc, NotAuthorized) else "✗ "
+            self.tell(user, channel, thread_ts, f"{prefix}{exc} Nothing was changed.")
+            self.sync_post_id(post_id)
+            return
+        self.sync_thread(post.thread_id)
+        if action is Action.APPROVE and post.status == Status.AWAITING_APPROVAL:
+            with self.db.session() as session:
+                got = posts.votes(session, post_id=post.id, version=post.version)
+                needed = posts.rules(session).required_approvals
+            self.tell(user, channel, thread_ts, f"👍 Your approval is recorded ({len(got)} of {needed}).")
+        if channel is None:
+            self.refresh_home(user)
+
+    def open_form(self, click: CardClick) -> None:
+        """Request changes, Edit and Reject open a modal (before any slow work: the trigger lasts 3 s)."""
+        with self.db.session() as session:
+            try:
+                post = posts.get(session, click.post_id)
+            except PlumeError as exc:
+                self.tell(click.user, click.channel, click.thread_ts, f"✗ {exc}")
+                return
+            refusal = None
+            if click.action is Action.REJECT:
+                try:
+                    posts.authorize(session, post_id=post.id, actor=click.user, action=Action.REJECT,
+                                    approvers=self.settings.approvers)
+                except NotAuthorized as exc:
+                    refusal = f"🙅 {exc} Nothing was changed."
+        if post.status != Status.AWAITING_APPROVAL or post.version != click.version:
+            decided_by = post.approved_by or post.last_actor
+            self.tell(click.user, click.channel, click.thread_ts,
+                      blocks.already(post.status, decided_by) if post.status != Status.AWAITING_APPROVAL else
+                      f"Post #{post.id} changed since you saw it (now version {post.version}); look at the new card.")
+            return
+        if refusal:
+            self.tell(click.user, click.channel, click.thread_ts, refusal)
+            return
+        build = {Action.REQUEST_CHANGES: blocks.changes_modal, Action.EDIT: blocks.edit_modal,
+                 Action.REJECT: blocks.reject_modal}[click.action]
+        if not self.api.open_view(click.trigger_id, build(post, channel=click.channel, thread_ts=click.thread_ts)):
+            self.tell(click.user, click.channel, click.thread_ts, "Slack did not open the form; please click again.")
+
+    def tell(self, user: str, channel: str | None, thread_ts: str | None, text: str) -> None:
+        """Only the clicking person sees it: ephemeral in the channel, else a DM (clicks in the App Home)."""
+        if channel:
+            self.api.ephemeral(channel, user, text, thread_ts=thread_ts)
+        else:
+            self.api.post(user, blocks.notice(text))
+
+    # --- cards -----------------------------------------------------------------------------------
+
+    def sync_thread(self, thread_id: str) -> None:
+        with self.db.session() as session:
+            thread_posts = posts.for_thread(session, thread_id)
+        for post in thread_posts:
+            self.sync_post(post)
+
+    def sync_post_id(self, post_id: int) -> None:
+        try:
+            with self.db.session() as session:
+                post = posts.get(session, post_id)
+        except PlumeError:
+            return
+        self.sync_post(post)
+
+    def sync_post(self, post: Post) -> None:
+        """Make Slack show what the database says: post the card of a new version, update stale ones."""
+        with self._card_locks[post.id]:
+            with self.db.session() as session:
+                conversation = chat.conversation(session, post.thread_id)
+                if conversation is None:
+                    return  # a brief from the shell or the demo
+                post = posts.get(session, post.id)
+                cards = chat.cards(session, post.id)
+                votes = posts.votes(session, post_id=post.id, version=post.version)
+                needed = posts.rules(session).required_approvals
+                trail = posts.audit_trail(session, post.id) if any(c.version != post.version for c in cards) else []
+            current = f"{post.status}:{len(votes)}"
+            if (post.status == Status.AWAITING_APPROVAL
+                    and not any(c.version == post.version and c.channel == conversation.channel for c in cards)
+                    and self.claim(f"card:{post.id}:{post.version}:{conversation.channel}")):
+                payload = blocks.card(post, zone=self.zone, votes=votes, needed=needed)
+                ts = self.api.post(conversation.channel, payload, thread_ts=conversation.thread_ts)
+                if ts:
+                    with self.db.session() as session:
+                        chat.save_card(session, post_id=post.id, version=post.version, channel=conversation.channel,
+                                       ts=ts, text=post.text, shown=current)
+                else:
+                    log.warning("card for post %s v%s could not be posted; it stays in /plume pending and App Home",
+                                post.id, post.version)
+            for card in cards:
+                if card.version == post.version:
+                    if card.shown == current:
+                        continue
+                    payload, shown = blocks.card(post, zone=self.zone, votes=votes, needed=needed), current
+                else:
+                    if card.shown == "superseded":
+                        continue
+                    payload = blocks.card(post, zone=self.zone, text=card.text,
+                                          superseded=superseded(trail, card.version, post.version))
+                    shown = "superseded"
+                if self.api.update(card.channel, card.ts, payload):
+                    with self.db.session() as session:
+                        chat.mark_shown(session, post_id=post.id, version=card.version, channel=card.channel,
+                                        shown=shown)
+
+    def on_post_update(self, post: Post) -> None:
+        """Scheduler news (published, failed, unknown): update the card and tell the thread."""
+        try:
+            self.slow.submit(self.announce, post)
+        except Busy:
+            log.warning("could not queue the announcement for post %s", post.id)
+
+    def announce(self, post: Post, text: str | None = None) -> None:
+        self.sync_post(post)
+        with self.db.session() as session:
+            conversation = chat.conversation(session, post.thread_id)
+        if conversation is None:
+            return
+        what = f"post #{post.id} ({blocks.network_label(post)})"
+        if text is None:
+            reason = blocks.escape(post.last_reason)
+            text = {
+                Status.PUBLISHED: f"📤 Published {what}" + (f" → {blocks.escape(post.external_ref)}" if post.external_ref else ""),
+                Status.FAILED: f"⚠️ {what.capitalize()} was not published: {reason}",
+                Status.UNKNOWN: f"❓ {what.capitalize()} may or may not be online: {reason}",
+            }.get(Status(post.status), f"{what.capitalize()} is now {post.status.replace('_', ' ')}.")
+        self.api.post(conversation.channel, blocks.notice(text), thread_ts=conversation.thread_ts)
+
+    # --- approvers -------------------------------------------------------------------------------
+
+    def refresh_groups(self) -> None:
+        """Approver user groups, resolved through usergroups.users.list and cached in the database."""
+        approvers = self.settings.approvers
+        with self.db.session() as session:
+            stale = posts.stale_groups(session, approvers)
+        for group_id in stale:
+            members = self.api.group_members(group_id)
+            if members is not None:
+                with self.db.session() as session:
+                    posts.store_group(session, group_id=group_id, members=members)
+
+    def _awaiting_for(self, user: str) -> tuple[list[Post], bool]:
+        """Drafts this person could decide now (approvers), or all drafts awaiting approval (others)."""
+        approvers = self.settings.approvers
+        with self.db.session() as session:
+            waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
+            approver = posts.is_approver(session, actor=user, approvers=approvers)
+            if not approver:
+                return sorted(waiting, key=lambda p: p.id), False
+            mine = []
+            for post in waiting:
+                try:
+                    posts.authorize(session, post_id=post.id, actor=user, action=Action.APPROVE, approvers=approvers)
+                except NotAuthorized:
+                    continue
+                if user not in posts.votes(session, post_id=post.id, version=post.version):
+                    mine.append(post)
+        return sorted(mine, key=lambda p: p.id), True
+
+    def _held_note(self) -> str:
+        with self.db.session() as session:
+            pause = posts.rules(session)
+        if not pause.held:
+            return ""
+        why = f": “{blocks.escape(pause.held_reason)}”" if pause.held_reason else ""
+        return f"⏸ *Publishing is on hold* (by {blocks.who(pause.held_by)}{why}). `/plume resume` releases it."
+
+    # --- App Home --------------------------------------------------------------------------------
+
+    def refresh_home(self, user: str, event_id: str | None = None) -> None:
+        if event_id and not self.claim(f"event:{event_id}"):
+            return
+        self.refresh_groups()
+        zone = self.api.user_zone(user) or self.zone
+        waiting, approver = self._awaiting_for(user)
+        horizon = datetime.now(UTC) + timedelta(days=7)
+        with self.db.session() as session:
+            upcoming = [p for p in posts.with_status(session, [Status.SCHEDULED, Status.HELD])
+                        if p.run_at and datetime.fromisoformat(p.run_at) <= horizon]
+        self.api.publish_home(user, blocks.home_view(waiting=waiting, upcoming=upcoming, zone=zone,
+                                                     approver=approver, held_note=self._held_note()))
+
+    # --- /plume ----------------------------------------------------------------------------------
+
+    def command(self, cmd: Command) -> None:
+        handlers = {"help": self.cmd_help, "queue": self.cmd_queue, "pending": self.cmd_pending,
+                    "hold": self.cmd_hold, "resume": self.cmd_resume, "cancel": self.cmd_cancel,
+                    "guidelines": self.cmd_guidelines, "report": self.cmd_report, "rules": self.cmd_rules}
+        handler = handlers.get(cmd.verb)
+        try:
+            payload = handler(cmd) if handler else blocks.notice(
+                f"I don't know “{blocks.clip_escaped(cmd.verb, 40)}”.\n\n{blocks.HELP}")
+        except PlumeError as exc:
+            payload = blocks.notice(f"✗ {blocks.escape(str(exc))}")
+        self.api.respond(cmd.response_url, payload)
+
+    def cmd_help(self, cmd: Command) -> dict:
+        return blocks.notice(blocks.HELP)
+
+    def cmd_report(self, cmd: Command) -> dict:
+        return blocks.notice("📊 Weekly and monthly reports are coming soon. Meanwhile `/plume queue` shows "
+                             "what is scheduled.")
+
+    def cmd_queue(self, cmd: Command) -> dict:
+        zone = self.api.user_zone(cmd.user) or self.zone
+        with self.db.session() as session:
+            upcoming = posts.with_status(session, [Status.SCHEDULED, Status.HELD])
+            waiting = len(posts.with_status(session, [Status.AWAITING_APPROVAL]))
+        return blocks.queue_message(upcoming, zone=zone, waiting=waiting, held_note=self._held_note())
+
+    def cmd_pending(self, cmd: Command) -> dict:
+        self.refresh_groups()
+        zone = self.api.user_zone(cmd.user) or self.zone
+        waiting, approver = self._awaiting_for(cmd.user)
+        return blocks.pending_message(waiting, zone=zone, approver=approver)
+
+    def cmd_hold(self, cmd: Command) -> dict:
+        self.refresh_groups()
+        with self.db.session() as session:
+            held = posts.hold_all(session, actor=cmd.user, approvers=self.settings.approvers, reason=cmd.rest)
+        for post in held:
+            self.plume.scheduler.remove(post.id)
+        why = f": “{blocks.escape(cmd.rest)}”" if cmd.rest else ""
+        for post in held:
+            self.announce(post, f"⏸ Publishing is on hold (by {blocks.who(cmd.user)}{why}). Post #{post.id} "
+                                f"({blocks.network_label(post)}) will not go out until someone runs `/plume resume`.")
+        return blocks.notice(f"⏸ Publishing is on hold{why}. {len(held)} scheduled post{'s' * (len(held) != 1)} "
+                             "held; posts approved meanwhile are held too. `/plume resume` releases them.")
+
+    def cmd_resume(self, cmd: Command) -> dict:
+        self.refresh_groups()
+        with self.db.session() as session:
+            resumed = posts.resume_all(session, actor=cmd.user, approvers=self.settings.approvers)
+        now = datetime.now(UTC)
+        for post in resumed:
+            due = datetime.fromisoformat(post.run_at) if post.run_at else now
+            self.plume.scheduler.add(post.id, max(due, now))
+        for post in resumed:
+            self.announce(post, f"▶️ Publishing resumed by {blocks.who(cmd.user)}: post #{post.id} "
+                                f"({blocks.network_label(post)}) is scheduled for {blocks.when(post.run_at, self.zone)}.")
+        return blocks.notice(f"▶️ Publishing resumed; {len(resumed)} post{'s' * (len(resumed) != 1)} scheduled again.")
+
+    def cmd_cancel(self, cmd: Command) -> dict:
+        word = cmd.rest.split(" ", 1)[0].lstrip("#")
+        if not word.isdigit():
+            return blocks.notice("Say which post: `/plume cancel 12` (the number is on its card and in `/plume queue`).")
+        self.refresh_groups()
+        with self.db.session() as session:
+            post = posts.cancel(session, post_id=int(word), actor=cmd.user, reason="cancelled in Slack",
+                                approvers=self.settings.approvers)
+        self.plume.scheduler.remove(post.id)
+        self.announce(post, f"🚫 Post #{post.id} ({blocks.network_label(post)}) was cancelled by {blocks.who(cmd.user)}.")
+        return blocks.notice(f"🚫 Post #{post.id} is cancelled; it will not be published.")
+
+    def cmd_guidelines(self, cmd: Command) -> dict:
+        found = self.plume.knowledge.search(cmd.rest, k=4) if cmd.rest else []
+        return blocks.guidelines_message(cmd.rest, found)
+
+    def cmd_rules(self, cmd: Command) -> dict:
+        words = cmd.rest.lower().split()
+        self.refresh_groups()
+        approvers = self.settings.approvers
+        with self.db.session() as session:
+            if words[:1] == ["approvals"] and len(words) == 2 and words[1].isdigit():
+                current = posts.set_rules(session, actor=cmd.user, approvers=approvers, required_approvals=int(words[1]))
+            elif words[:1] == ["own-brief"] and len(words) == 2 and words[1] in ("forbid", "allow"):
+                current = posts.set_rules(session, actor=cmd.user, approvers=approvers,
+                                          forbid_self_approval=words[1] == "forbid")
+            elif words:
+                raise ValidationFailed("Use `/plume rules approvals N` or `/plume rules own-brief forbid|allow`.")
+            else:
+                current = posts.rules(session)
+        who_approves = ", ".join(blocks.who(a) if not posts.is_group(a) else f"user group {blocks.escape(a)}" for a in approvers)
+        return blocks.notice(
+            f"*Approval rules*\n• Approvers: {who_approves or 'anyone (PLUME_APPROVERS is empty)'}\n"
+            f"• Approvals needed per draft: {current.required_approvals}\n"
+            f"• Approving your own brief: {'forbidden' if current.forbid_self_approval else 'allowed'}")
+
+
+def superseded(trail: list[AuditEvent], version: int, latest: int) -> blocks.Superseded:
+    """Who took `version` out of review, and how (edited, or changes requested), from the audit trail."""
+    for event in trail:
+        if event.from_status != Status.AWAITING_APPROVAL or event.to_status != Status.CHANGES_REQUESTED:
+            continue
+        edited = event.action == "post.edited"
+        seen = event.detail.get("version", 0) - (1 if edited else 0)
+        if seen == version:
+            return blocks.Superseded(actor=event.actor, reason=event.detail.get("reason", ""), edited=edited,
+                                     next_version=version + 1)
+    return blocks.Superseded(actor=None, reason="", edited=False, next_version=latest)

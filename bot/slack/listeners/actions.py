@@ -1,0 +1,24 @@
+"""Card buttons: Approve decides at once; Request changes, Edit and Reject open a modal; Retry resumes."""
+
+from __future__ import annotations
+
+import re
+
+from bot.slack import blocks, requests
+
+
+def register(app, deps) -> None:
+    card_buttons = re.compile("^(" + "|".join(re.escape(a) for a in blocks.CARD_ACTIONS) + ")$")
+
+    @app.action(card_buttons)
+    def on_card_button(ack, body):
+        ack()
+        deps.flows.accept_click(requests.click(body))
+
+    @app.action(blocks.RETRY)
+    def on_retry(ack, body):
+        ack()
+        click = body["actions"][0]
+        channel = body.get("channel", {}).get("id")
+        thread_ts = (body.get("message") or {}).get("thread_ts")
+        deps.slow.submit(deps.flows.retry, click["value"], body["user"]["id"], channel, thread_ts)
