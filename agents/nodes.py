@@ -198,6 +198,10 @@ def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
         key = f"{v['network']}:{v['locale']}"
         if key in keys:
             # A failed round still counts: the loop is bounded whatever the model does.
+            unchanged = revised.get(key, v["text"]) == v["text"]
+            if v.get("feedback") and unchanged:
+                note = f"The model left the text as it was after “{v['feedback']}” — edit it yourself."
+                v = {**v, "warnings": [*v.get("warnings", []), note], "rounds": MAX_ROUNDS}
             v = {**v, "rounds": v.get("rounds", 0) + 1, "feedback": "" if key in revised else v.get("feedback", ""),
                  "text": revised.get(key, v["text"])}
             if not revised:

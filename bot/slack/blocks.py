@@ -19,6 +19,9 @@ REQUEST_CHANGES = "plume.request_changes"
 EDIT = "plume.edit"
 REJECT = "plume.reject"
 RETRY = "plume.retry"
+RULE_ACCEPT = "plume.rule_accept"
+RULE_DISMISS = "plume.rule_dismiss"
+RULE_ACTIONS = (RULE_ACCEPT, RULE_DISMISS)
 CARD_ACTIONS = (APPROVE, REQUEST_CHANGES, EDIT, REJECT)
 CHANGES_VIEW = "plume.changes_view"
 EDIT_VIEW = "plume.edit_view"
@@ -280,6 +283,18 @@ def progress(steps: list[str], *, done: bool = False, notes: Iterable[str] = (),
 def notice(text: str) -> dict:
     """A short message already written as mrkdwn by Plume (dynamic parts escaped by the caller)."""
     return message(text, [section(text)])
+
+
+def rule_proposal(rule) -> dict:
+    """A brand rule Plume learned from repeated feedback; approvers accept or dismiss it here."""
+    text = f"💡 Plume noticed a pattern: {escape(rule.summary)} ({escape(rule.evidence)})."
+    if rule.status == "proposed":
+        return message(text, [section(text + " Accept it to apply it to every future draft."),
+                              {"type": "actions", "block_id": f"rule:{rule.id}", "elements": [
+                                  button("Accept rule", RULE_ACCEPT, str(rule.id), "primary"),
+                                  button("Dismiss", RULE_DISMISS, str(rule.id))]}])
+    verdict = "✅ Accepted" if rule.status == "accepted" else "🚫 Dismissed"
+    return message(text, [section(text), context(f"{verdict} by {who(rule.decided_by)}")])
 
 
 # --- modals -----------------------------------------------------------------------------------

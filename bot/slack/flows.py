@@ -13,7 +13,7 @@ from bot.slack import blocks
 from bot.slack.api import SlackAPI
 from bot.slack.requests import CardClick, Command, MessageRequest, Submission
 from bot.slack.work import Busy, WorkPool
-from core import chat, posts
+from core import chat, feedback, posts
 from core.domain import Action, AuditEvent, Decision, Post, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
 
@@ -223,6 +223,11 @@ class Flows:
             self.sync_post_id(post_id)
             return
         self.sync_thread(post.thread_id)
+        for rule in _outcome.proposals:  # a repeated edit or request: an approver may make it a rule
+            if channel:
+                self.api.post(channel, blocks.rule_proposal(rule), thread_ts=thread_ts)
+            else:
+                self.api.post(user, blocks.rule_proposal(rule))
         if action is Action.APPROVE and post.status == Status.AWAITING_APPROVAL:
             with self.db.session() as session:
                 got = posts.votes(session, post_id=post.id, version=post.version)
@@ -230,6 +235,19 @@ class Flows:
             self.tell(user, channel, thread_ts, f"👍 Your approval is recorded ({len(got)} of {needed}).")
         if channel is None:
             self.refresh_home(user)
+
+    def settle_rule(self, *, rule_id: int, accept: bool, user: str, channel: str | None, message_ts: str | None,
+                    thread_ts: str | None) -> None:
+        """Accept or dismiss a proposed brand rule; the proposal message then says who did."""
+        self.refresh_groups()
+        try:
+            with self.db.session() as session:
+                rule = feedback.settle(session, rule_id=rule_id, actor=user, accept=accept, approvers=self.settings.approvers)
+        except PlumeError as exc:
+            self.tell(user, channel, thread_ts, f"✗ {exc} Nothing was changed.")
+            return
+        if channel and message_ts:
+            self.api.update(channel, message_ts, blocks.rule_proposal(rule))
 
     def open_form(self, click: CardClick) -> None:
         """Request changes, Edit and Reject open a modal (before any slow work: the trigger lasts 3 s)."""

@@ -94,6 +94,17 @@ def click(body: dict) -> CardClick:
                      trigger_id=body.get("trigger_id", ""))
 
 
+def rule_click(body: dict) -> dict:
+    """Accept rule / Dismiss on a proposal message: the rule id, who, and where the message is."""
+    action = body["actions"][0]
+    container = body.get("container", {})
+    message = body.get("message") or {}
+    return {"rule_id": int(action["value"]), "accept": action["action_id"] == blocks.RULE_ACCEPT,
+            "user": body["user"]["id"], "channel": container.get("channel_id") or body.get("channel", {}).get("id"),
+            "message_ts": container.get("message_ts") or message.get("ts"),
+            "thread_ts": message.get("thread_ts") or container.get("thread_ts")}
+
+
 def submission(body: dict, action: Action) -> Submission:
     view = body["view"]
     meta = json.loads(view.get("private_metadata") or "{}")

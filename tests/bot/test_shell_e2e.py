@@ -137,3 +137,23 @@ def test_a_repeated_edit_is_proposed_as_a_rule_and_once_accepted_shapes_the_next
         with plume.db.session() as session:
             [draft] = posts.with_status(session, [Status.AWAITING_APPROVAL])
         assert "Explore this week's roasts" in draft.text and "Find this" not in draft.text
+
+
+def test_a_model_that_ignores_a_change_request_is_called_out_on_the_card(make_settings):
+    import re
+
+    from tests.fakes.openai_server import auto_tool, last_user_text
+
+    writer = Copywriter()
+
+    def echo(request):  # "revises" by returning every draft exactly as it was
+        found = re.findall(r"^### (\S+) \(max \d+ characters\)\n(.*?)\nFix:", last_user_text(request), re.M | re.S)
+        return {"posts": [{"key": key, "text": text} for key, text in found]}
+
+    with FakeOpenAI(auto_tool({"BriefFields": writer.intake, "Drafts": writer.drafts, "Revisions": echo})) as fake:
+        settings = make_settings(plume_model="fake-model", openai_base_url=fake.base_url, openai_api_key="k")
+        with assemble(settings, quiet=True) as plume:
+            run_shell(plume, "Announce our new Ethiopia Guji roast on LinkedIn https://tidewren.coffee/guji\n")
+            shown = run_shell(plume, "list\nchanges 1 mention the Lyon shop\n")
+    assert "The model left the text as it was after “mention the Lyon shop” — edit it yourself." in shown
+    assert "awaiting approval" in shown

@@ -15,6 +15,11 @@ def register(app, deps) -> None:
         ack()
         deps.flows.accept_click(requests.click(body))
 
+    @app.action(re.compile("^(" + "|".join(re.escape(a) for a in blocks.RULE_ACTIONS) + ")$"))
+    def on_rule_button(ack, body):
+        ack()
+        deps.fast.submit(deps.flows.settle_rule, **requests.rule_click(body))
+
     @app.action(blocks.RETRY)
     def on_retry(ack, body):
         ack()

@@ -150,3 +150,19 @@ def test_progress_and_already_answers():
     assert blocks.already(Status.SCHEDULED, "UBOSS") == "Already approved by <@UBOSS>. Nothing was changed."
     assert blocks.already(Status.REJECTED, "UMIA").startswith("Already rejected by <@UMIA>")
     assert blocks.who("plume") == "plume" and blocks.who("<!here>") == "&lt;!here&gt;"
+
+
+def test_rule_proposal_has_accept_and_dismiss_then_says_who_decided():
+    from core.feedback import Rule
+
+    proposed = Rule(3, "banned", {"word": "<!channel> cheap", "replacement": "affordable"}, "replaced in 2 edits",
+                    "feedback", "proposed")
+    rendered = valid_message(blocks.rule_proposal(proposed))
+    buttons = rendered[-1]["elements"]
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
+        ("Accept rule", blocks.RULE_ACCEPT, "3"), ("Dismiss", blocks.RULE_DISMISS, "3")]
+    assert "<!channel>" not in json.dumps(rendered)
+    accepted = Rule(3, "banned", {"word": "cheap", "replacement": ""}, "replaced in 2 edits", "feedback",
+                    "accepted", "UBOSS")
+    rendered = valid_message(blocks.rule_proposal(accepted))
+    assert all(b["type"] != "actions" for b in rendered) and "Accepted by <@UBOSS>" in json.dumps(rendered)

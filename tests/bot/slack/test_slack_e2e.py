@@ -332,3 +332,34 @@ def test_published_post_is_announced_in_its_thread(plume_slack):
     run.idle()
     wait_for(lambda: stored(run.plume, post_id).status == Status.PUBLISHED, timeout=30)
     wait_for(lambda: any("📤 Published post" in c["text"] for c in run.slack.calls_to("chat.postMessage")), timeout=10)
+
+
+def test_a_repeated_edit_is_proposed_in_the_thread_and_an_approver_accepts_it(plume_slack):
+    run = plume_slack
+    for n, topic in enumerate(("Guji roast", "Huila decaf")):
+        card = start(run, f"Launch the {topic} on LinkedIn https://tidewren.coffee/new", ts=f"17000002{n}0.000100")[-1]
+        post = stored(run.plume, int(value(card).split(":")[0]))
+        assert "Find this week's roasts" in post.text
+        run.send.click(blocks.EDIT, value(card), user="UANA", message_ts=card.get("ts", "1"),
+                       thread_ts=card["thread_ts"])
+        run.idle()
+        view = run.slack.calls_to("views.open")[-1]["view"]
+        run.send.submit(view, {"text": {"type": "plain_text_input",
+                                        "value": post.text.replace("Find this week's", "Explore this week's")}},
+                        user="UANA")
+        run.idle()
+    [proposal] = [m for m in run.slack.calls_to("chat.postMessage")
+                  if any(b.get("block_id", "").startswith("rule:") for b in m.get("blocks") or [])]
+    assert "avoid “find” — write “Explore” instead" in proposal["text"]
+    assert proposal["thread_ts"] == "1700000210.000100"
+    rule_id = proposal["blocks"][1]["block_id"].split(":")[1]
+
+    run.send.click(blocks.RULE_ACCEPT, rule_id, user="UANA", message_ts="1700000299.000001")
+    run.idle()
+    assert "Only the team's approvers can change the brand rules" in ephemerals(run.slack, "UANA")[-1]
+    run.send.click(blocks.RULE_ACCEPT, rule_id, user="UBOSS", message_ts="1700000299.000001")
+    run.idle()
+    assert "Accepted by <@UBOSS>" in json.dumps(updates_of(run.slack, "1700000299.000001")[-1])
+
+    card = start(run, "Launch the Kenya AA roast on LinkedIn https://tidewren.coffee/new", ts="1700000300.000100")[-1]
+    assert "Explore this week's roasts" in stored(run.plume, int(value(card).split(":")[0])).text
