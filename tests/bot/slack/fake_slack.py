@@ -102,6 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
             self._answer(failure.status, {"ok": False, "error": failure.error or "ratelimited"}, extra)
             return
+        if method == "apps.connections.open":  # Socket Mode: the app-level token gets a WebSocket URL
+            ok = fake.socket_url and headers.get("authorization") == f"Bearer {fake.app_token}"
+            self._answer(200, {"ok": True, "url": fake.socket_url} if ok else {"ok": False, "error": "invalid_auth"})
+            return
         if headers.get("authorization") != f"Bearer {fake.token}":
             self._answer(200, {"ok": False, "error": "invalid_auth"})
             return
@@ -111,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeSlack:
     def __init__(self, *, token: str = "xoxb-test-token"):
         self.token = token
+        self.app_token = "xapp-test-token"
+        self.socket_url: str | None = None  # set by a test that runs a fake Socket Mode server
         self.delay = 0.0
         self.user_zones: dict[str, str] = {}
         self.groups: dict[str, list[str]] = {}
