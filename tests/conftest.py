@@ -47,6 +47,16 @@ def make_settings(tmp_path, indexed_kit) -> Callable[..., Settings]:
     return make
 
 
+@pytest.fixture
+def fake_model():
+    """A loopback OpenAI-compatible server answering Plume's prompts like a decent model."""
+    from tests.fakes.copywriter import Copywriter
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI(Copywriter().script) as fake:
+        yield fake
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

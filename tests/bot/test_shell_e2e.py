@@ -31,12 +31,6 @@ def run_shell(plume, script: str) -> str:
 
 
 @pytest.fixture
-def fake_model():
-    with FakeOpenAI(Copywriter().script) as fake:
-        yield fake
-
-
-@pytest.fixture
 def model_settings(make_settings, fake_model):
     return make_settings(plume_model="fake-model", openai_base_url=fake_model.base_url, openai_api_key="test-key")
 

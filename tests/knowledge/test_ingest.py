@@ -35,18 +35,21 @@ def test_bad_files_are_reported_one_by_one_and_the_rest_is_ingested(store, tmp_p
     write(kit / "japanese.md", "---\nlocale: ja\n---\n# 声\ntext")
     write(kit / "empty.md", "---\nkind: rules\n---\n\n")
     write(kit / "brand.yaml", "name: Acme\n")  # not a guideline: walking a folder skips it
-    pdf = write(tmp_path / "deck.pdf", b"%PDF-1.7")
+    pdf = write(tmp_path / "deck.pdf", b"%PDF-1.7")  # a header and nothing else
+    keynote = write(tmp_path / "deck.key", b"PK\x03\x04")
 
-    report = ingest(store, [kit, pdf, tmp_path / "missing"])
+    report = ingest(store, [kit, pdf, keynote, tmp_path / "missing"])
 
     assert report.added == ["voice.md"]
     errors = {Path(path).name: message for path, message in report.errors}
     assert errors.pop("front.md").startswith("malformed front matter: ")
+    assert errors.pop("deck.pdf").startswith("not a readable PDF (")
     assert errors == {
         "latin1.md": "not UTF-8 text (byte 0xe8 at offset 3)",
         "japanese.md": "front matter locale 'ja' is not supported (use one of: en, fr, de, es, it, pt, nl)",
         "empty.md": "no text to index",
-        "deck.pdf": "unsupported file type '.pdf' (supported: .md, .markdown, .txt)",
+        "deck.key": "unsupported file type '.key' "
+        "(supported: .md, .markdown, .txt, .pdf, .docx, .html, .htm)",
         "missing": "no such file or folder",
     }
     assert store.count() == 1
