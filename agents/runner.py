@@ -36,6 +36,10 @@ STEPS = {  # node → what the user sees once it has finished
 RECURSION_LIMIT = 60
 
 
+class BriefInterrupted(PlumeError):
+    """A graph run stopped on an unexpected error; the thread resumes from its last checkpoint."""
+
+
 @dataclass
 class Event:
     kind: str  # "progress" | "note" | "waiting" | "proposal"
@@ -149,6 +153,12 @@ class Runner:
             except GraphRecursionError as exc:
                 raise PlumeError("This brief kept looping without settling; it was stopped. "
                                  "Try a simpler brief or edit the drafts by hand.") from exc
+            except PlumeError:
+                raise
+            except Exception as exc:  # the checkpoint keeps everything done so far: retrying resumes there
+                log.exception("graph run for %s failed", thread_id)
+                raise BriefInterrupted(f"Something went wrong while working on this brief ({type(exc).__name__}); "
+                                       "nothing is lost and retrying continues where it stopped.") from exc
         outcome = self.outcome(thread_id)
         for note in outcome.notes:
             emit(Event("note", note))

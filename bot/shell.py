@@ -29,6 +29,7 @@ Then decide each draft by its number:
   rules                  rules Plume proposes from repeated edits and requests; accept N / dismiss N
   list                   show the drafts again       queue   what is scheduled
   a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
+  continue               carry on with the last brief after an error
   help                   this text                   quit    leave (nothing is lost)"""
 DEMO_BRIEF = ("Announce our new Ethiopia Guji single-origin roast on LinkedIn and X, in English and French. "
               "Launch offer: 10% off this week at https://tidewren.coffee/guji")
@@ -106,6 +107,7 @@ class Shell:
         self.user = user or getpass.getuser()
         self.zone = plume.settings.plume_timezone
         self.shown: list[int] = []  # post ids, numbered from 1
+        self.thread: str | None = None  # the brief typed last, for “continue”
         plume.listeners.append(self.on_post_update)
 
     def say(self, text: str = "") -> None:
@@ -138,13 +140,14 @@ class Shell:
         word, _, rest = line.partition(" ")
         commands: dict[str, Callable[[str], None]] = {
             "help": lambda _: self.say(HELP), "list": lambda _: self.show_pending(),
+            "continue": lambda _: self.resume(),
             "queue": lambda _: print_queue(self.plume, self.stdout),
             "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
             "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
             "retry": self.retry, "posted": self.posted, "notposted": self.not_posted,
             "rules": lambda _: self.show_rules(), "accept": self.accept, "dismiss": self.dismiss,
         }
-        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "rules") or rest[:1].isdigit()):
+        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "rules", "continue") or rest[:1].isdigit()):
             commands[word.lower()](rest.strip())
         elif is_question(line):
             self.question(line)
@@ -160,10 +163,15 @@ class Shell:
     # --- briefs and decisions --------------------------------------------------------------
 
     def brief(self, text: str) -> None:
-        thread = thread_id_for("shell", self.user, uuid.uuid4().hex)
+        self.thread = thread_id_for("shell", self.user, uuid.uuid4().hex)
         self.say("Working on it…")
-        outcome = self.plume.runner.start(thread_id=thread, text=text, actor=self.user, on_event=self.on_event)
+        outcome = self.plume.runner.start(thread_id=self.thread, text=text, actor=self.user, on_event=self.on_event)
         self.show(outcome)
+
+    def resume(self) -> None:
+        if not self.thread:
+            raise PlumeError("There is no brief to continue here; type a brief to start one.")
+        self.show(self.plume.runner.resume(self.thread, on_event=self.on_event))
 
     def on_event(self, event: Event) -> None:
         if event.kind == "progress":

@@ -5,7 +5,7 @@ import pytest
 import app
 from agents import nodes
 from agents.checkpoint import strict_serde
-from agents.runner import thread_id_for
+from agents.runner import BriefInterrupted, thread_id_for
 from core import posts
 from core.domain import Passage, Status
 from tests.conftest import wait_for
@@ -25,7 +25,7 @@ def test_a_crash_inside_a_node_resumes_on_the_same_thread_without_repeating_work
     monkeypatch.setitem(nodes.ALL, "draft", flaky_draft)
     thread = thread_id_for("test", "crash")
     with app.assemble(make_settings(), quiet=True) as plume:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(BriefInterrupted, match="nothing is lost"):
             plume.runner.start(thread_id=thread, text=BRIEF, actor="mia")
         assert plume.runner.outcome(thread).posts == []
         # A restart recovers the thread: it carries on from the failed node, not from the top.

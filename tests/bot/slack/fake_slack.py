@@ -31,6 +31,10 @@ class Failure:
     error: str | None = None
     status: int = 200
     retry_after: int | None = None
+    drop: bool = False  # do the work, then reset the connection before answering
+
+
+TRIGGER_LIFETIME = 3.0  # seconds a trigger_id may open a modal, as on Slack
 
 
 @dataclass
@@ -98,6 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.delay:
             time.sleep(fake.delay)
         failure = fake._next_failure(method)
+        if failure and failure.drop:
+            fake._reply(method, args)  # stored on Slack's side…
+            self.close_connection = True
+            self.connection.shutdown(2)  # …but the caller never hears back
+            return
         if failure:
             extra = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
             self._answer(failure.status, {"ok": False, "error": failure.error or "ratelimited"}, extra)
@@ -146,9 +155,9 @@ class FakeSlack:
     # --- scripting ----------------------------------------------------------------------------
 
     def fail(self, method: str, error: str | None = None, *, times: int = 1, status: int = 200,
-             retry_after: int | None = None) -> None:
+             retry_after: int | None = None, drop: bool = False) -> None:
         with self._lock:
-            self._failures[method] += [Failure(error, status, retry_after)] * times
+            self._failures[method] += [Failure(error, status, retry_after, drop)] * times
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.url}/respond/{name}"
@@ -205,6 +214,8 @@ class FakeSlack:
                     "message": {"text": args.get("text"), "blocks": args.get("blocks"), "ts": ts}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
+        if method == "views.open" and _trigger_age(args.get("trigger_id", "")) > TRIGGER_LIFETIME:
+            return {"ok": False, "error": "expired_trigger_id"}
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {**(args.get("view") or {}), "id": f"V{next(self._views):05d}"}}
         if method == "users.info":
@@ -216,6 +227,12 @@ class FakeSlack:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": self.groups[group]}
         return {"ok": True}
+
+
+def _trigger_age(trigger_id: str) -> float:
+    """Test triggers are `trigger-<time_ns>`; anything else counts as fresh."""
+    stamp = trigger_id.removeprefix("trigger-")
+    return (time.time_ns() - int(stamp)) / 1e9 if stamp.isdigit() else 0.0
 
 
 def invalid_blocks(blocks: list[dict]) -> str | None:
