@@ -191,6 +191,8 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
     if not compact:
         cites = [escape(f"{c['source']} › {c['heading']}" if c.get("heading") else c["source"]) for c in post.citations]
         blocks.append(context("📚 Cites: " + ("; ".join(cites) if cites else "no guideline passage")))
+        if post.rationale:
+            blocks.append(context(f"💬 Why: {clip_escaped(post.rationale, 500)}"))
         reason = f" — {escape(post.time_reason)}" if post.time_reason else ""
         blocks.append(context(f"🕘 Proposed: *{when(post.run_at, zone)}*{reason}"))
         if post.warnings:

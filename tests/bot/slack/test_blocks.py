@@ -51,9 +51,10 @@ def _texts(node):
 
 
 def test_card_shows_everything_a_reviewer_needs_with_exact_buttons_carrying_ids_only():
-    shown = valid_message(blocks.card(post(), zone="Europe/Paris"))
+    shown = valid_message(blocks.card(post(rationale="Warm <@U1> voice for LinkedIn"), zone="Europe/Paris"))
     text = json.dumps(shown, ensure_ascii=False)
     assert "LinkedIn · English" in text and "draft v2" in text
+    assert "Why: Warm &lt;@U1&gt; voice for LinkedIn" in text
     assert "Length *26/3000* as LinkedIn counts" in text
     assert "✗ uses &lt;!here&gt; “cheap”" in text
     assert "en/voice.md › Voice › Tone" in text
