@@ -18,11 +18,12 @@ from agents.state import Context
 from core import logs
 from core.brand import BrandProfile
 from core.db import Database
-from core.domain import Post
+from core.domain import LOCALES, Post
 from core.errors import PlumeError
 from core.publishers import OutboxPublisher
 from core.scheduler import Scheduler
 from core.settings import Settings, load
+from knowledge import proposals
 from knowledge.ingest import ingest
 from knowledge.profile import load_profile
 from knowledge.store import KnowledgeStore
@@ -84,24 +85,85 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
 
 def cmd_ingest(settings: Settings, args) -> int:
     store = KnowledgeStore(settings, rebuild=args.rebuild)
-    report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune)
+    report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune,
+                    proposals=proposals.book_path(settings.plume_home))
     print(f"{report.summary()} {store.count()} passages in the store.")
     for path, message in report.errors:
         print(f"  ✗ {path}: {message}", file=sys.stderr)
+    try:
+        profile = load_profile(settings.plume_kit)
+    except PlumeError as exc:
+        print(f"  ✗ rule proposals not checked against the brand profile: {exc}", file=sys.stderr)
+        return 1
+    found = [p for p in report.proposals if not proposals.covered(p.rule, profile, p.locale)]
+    waiting = len(proposals.Book.load(proposals.book_path(settings.plume_home)).pending(profile))
+    if found:
+        more = f" ({waiting} waiting in all)" if waiting > len(found) else ""
+        print(f"{len(found)} rule proposal{'s' if len(found) > 1 else ''} found{more} — review with `plume rules`")
     return 1 if report.errors else 0
 
 
 def cmd_guidelines(settings: Settings, args) -> int:
-    with assemble(settings, run_scheduler=False, quiet=args.json) as plume:
-        found = plume.knowledge.search(" ".join(args.query), k=args.k)
+    if args.k < 1:
+        print("plume: --k must be 1 or more", file=sys.stderr)
+        return 2
+    store = KnowledgeStore(settings)
+    if store.count() == 0 and settings.plume_kit.is_dir():  # as on the first run of `plume`
+        if not args.json:
+            print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
+        ingest(store, [settings.plume_kit], progress=None if args.json else progress_bar,
+               proposals=proposals.book_path(settings.plume_home))
+    found = store.search(" ".join(args.query), k=args.k, locale=args.locale)
     if args.json:
         print(json.dumps([{"source": p.source, "heading": p.heading, "text": p.text, "score": round(p.score, 4)}
                           for p in found], ensure_ascii=False, indent=2))
         return 0
     if not found:
-        print("No guidelines found. Add Markdown files with `plume ingest PATH`.")
+        print("No guidelines found. Index Markdown, text, PDF, Word or HTML files with `plume ingest PATH…`.")
     for passage in found:
         print(f"• {passage.label}  (score {passage.score:.2f})\n  {passage.text[:300]}\n")
+    return 0
+
+
+def cmd_rules(settings: Settings, args) -> int:
+    book = proposals.Book.load(proposals.book_path(settings.plume_home))
+    profile = load_profile(settings.plume_kit)
+    if args.action == "list":
+        return print_rule_proposals(book.pending(profile), as_json=args.json)
+    if not args.numbers:
+        print(f"plume: say which proposal to {args.action}, e.g. `plume rules {args.action} 3`", file=sys.stderr)
+        return 2
+    for number in args.numbers:
+        proposal = book.get(number)
+        if proposal.status != "open":
+            print(f"Proposal {number} was already {proposal.status}: {proposal.summary}.")
+        elif args.action == "dismiss":
+            proposals.dismiss(book, number)
+            print(f"✓ Proposal {number} dismissed: {proposal.summary}. It will not be proposed again.")
+        elif proposals.covered(proposal.rule, load_profile(settings.plume_kit), proposal.locale):
+            print(f"Proposal {number} is already in the brand profile ({proposal.summary}); nothing added.")
+        else:
+            target = proposals.accept(book, number, settings.plume_kit)
+            print(f"✓ Proposal {number} accepted: {proposal.summary}. Added to {target}; "
+                  "drafts follow it from Plume's next start.")
+    return 0
+
+
+def print_rule_proposals(pending: list[proposals.Proposal], *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([p.to_dict() for p in pending], ensure_ascii=False, indent=2))
+        return 0
+    if not pending:
+        print("No rule proposals waiting. `plume ingest` proposes rules it reads in the guidelines.")
+        return 0
+    print(f"{len(pending)} rule proposal{'s' if len(pending) > 1 else ''} from the guidelines "
+          "(none applies until accepted):\n")
+    for proposal in pending:
+        where = proposal.found_in[0]
+        print(f"  [{proposal.id}] {proposal.summary}\n      {where['source']} › {where['heading']}\n"
+              f"      “{where['quote']}”")
+    print("\nAccept with `plume rules accept N` (added to the kit's brand.accepted.yaml), "
+          "or hide with `plume rules dismiss N`.")
     return 0
 
 
@@ -112,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("shell", help="the terminal front end")
     sub.add_parser("demo", help="a scripted brief from draft to published post, no credentials needed")
     sub.add_parser("queue", help="what is scheduled")
-    ingest_cmd = sub.add_parser("ingest", help="index brand guidelines (Markdown and text files or folders)")
+    ingest_cmd = sub.add_parser("ingest", help="index brand guidelines (Markdown, text, PDF, Word .docx, HTML; files or folders)")
     ingest_cmd.add_argument("paths", nargs="+")
     ingest_cmd.add_argument("--prune", action="store_true", help="forget files that are no longer there")
     ingest_cmd.add_argument("--rebuild", action="store_true",
@@ -121,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     guide.add_argument("query", nargs="+")
     guide.add_argument("--k", type=int, default=4)
     guide.add_argument("--json", action="store_true")
+    guide.add_argument("--locale", choices=sorted(LOCALES), help="the drafting language (default: guessed from the query)")
+    rules_cmd = sub.add_parser("rules", help="brand-rule proposals found in the guidelines: list, accept N, dismiss N")
+    rules_cmd.add_argument("action", nargs="?", choices=["list", "accept", "dismiss"], default="list")
+    rules_cmd.add_argument("numbers", nargs="*", type=int, metavar="N")
+    rules_cmd.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     from bot import shell  # front ends are imported late: `plume ingest` needs none of them
@@ -138,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ingest(settings, args)
         if command == "guidelines":
             return cmd_guidelines(settings, args)
+        if command == "rules":
+            return cmd_rules(settings, args)
         if command == "queue":
             with assemble(settings, run_scheduler=False, quiet=True) as plume:
                 return shell.print_queue(plume)

@@ -11,12 +11,14 @@ SEPARATOR = " › "
 MIN_WORDS = 80
 # e5 models read 512 tokens; 350 words of French or English stays under that.
 MAX_WORDS = 350
+# Text without spaces (a pasted data: URI, a minified blob) has few "words" but many tokens:
+# sizes count at least one word per 12 characters, so no chunk grows past ~4,200 characters.
+CHARS_PER_WORD = 12
+MAX_TITLE = 200  # characters kept of a heading; a megabyte-long "# …" line is not a title
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+$")
+_ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BLOCK_START = re.compile(r"^\s*(?:[-*+>|]|\d+[.)])\s")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|\*|`")
@@ -44,6 +46,11 @@ class Chunk:
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+def size(text: str) -> int:
+    """How big text counts for chunking: its words, or one per CHARS_PER_WORD characters."""
+    return max(len(text.split()), len(text) // CHARS_PER_WORD)
 
 
 def chunk_markdown(
@@ -81,7 +88,7 @@ def split_sections(markdown: str) -> list[Section]:
             stack.pop()
         stack.append((level, _clean_title(title)))
 
-    for line in _COMMENT.sub("", markdown).splitlines():
+    for line in _drop_comments(markdown).splitlines():
         marker = _FENCE.match(line)
         if fence is not None:
             if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
@@ -91,7 +98,7 @@ def split_sections(markdown: str) -> list[Section]:
             fence = marker.group(1)
             lines.append(line)
         elif atx := _ATX.match(line):
-            open_heading(len(atx.group(1)), _ATX_CLOSING.sub("", atx.group(2) or ""))
+            open_heading(len(atx.group(1)), _atx_title(line[atx.end() :]))
         elif (underline := _SETEXT.match(line)) and _is_setext_title(lines):
             title = lines.pop()
             open_heading(1 if underline.group(1)[0] == "=" else 2, title)
@@ -104,81 +111,92 @@ def split_sections(markdown: str) -> list[Section]:
 def size_sections(
     sections: Iterable[Section], *, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
 ) -> list[Chunk]:
-    """Turn sections into chunks of roughly min_words..max_words.
+    """Turn sections into chunks of roughly min_words..max_words (as `size` counts).
 
-    Long sections are cut on paragraphs (then lines, sentences, words). Short neighbours are
-    packed together under their common heading so a two-line section does not become a
-    passage too thin to retrieve; each packed section keeps its own title as a bold line.
+    Long sections are cut on paragraphs (then lines, sentences, words, characters). Short
+    neighbours are packed together under their common heading so a two-line section does not
+    become a passage too thin to retrieve; each packed section keeps its own title as a bold
+    line.
     """
     if not 0 < min_words <= max_words:
         raise ValueError("need 0 < min_words <= max_words")
     pieces = [
-        Section(section.path, part)
+        (Section(section.path, part), size(part))
         for section in sections
         if section.text.strip()
         for part in split_long(section.text, max_words)
     ]
-    groups: list[list[Section]] = []
+    groups: list[tuple[list[Section], int]] = []
     group: list[Section] = []
+    group_size = 0
 
     def emit() -> None:
+        nonlocal group_size
         if not group:
             return
-        size = _words(group)
-        if size < min_words and groups and _words(groups[-1]) + size <= max_words:
-            groups[-1].extend(group)
+        if group_size < min_words and groups and groups[-1][1] + group_size <= max_words:
+            groups[-1] = (groups[-1][0] + group, groups[-1][1] + group_size)
         else:
-            groups.append(list(group))
+            groups.append((list(group), group_size))
         group.clear()
+        group_size = 0
 
-    for piece in pieces:
-        if group and _words(group) + word_count(piece.text) > max_words:
+    for piece, piece_size in pieces:
+        if group and group_size + piece_size > max_words:
             emit()
         group.append(piece)
-        if _words(group) >= min_words:
+        group_size += piece_size
+        if group_size >= min_words:
             emit()
     emit()
-    return [_merge(g) for g in groups]
+    return [_merge(g) for g, _ in groups]
 
 
 def split_long(text: str, max_words: int = MAX_WORDS) -> list[str]:
     """Cut text into balanced parts of at most max_words, preferring paragraph boundaries."""
     text = text.strip()
-    total = word_count(text)
+    total = size(text)
     if total <= max_words:
         return [text] if text else []
     units = _units(text, max_words, _SPLITTERS)
     target = total / math.ceil(total / max_words)
     parts: list[list[tuple[str, str]]] = [[]]
+    part_size = 0
     for joiner, unit in units:
-        size, extra = sum(word_count(u) for _, u in parts[-1]), word_count(unit)
+        extra = size(unit)
         # Start a new part when this unit would overflow, or lands us further past the target.
-        if parts[-1] and (size + extra > max_words or size + extra / 2 > target):
+        if parts[-1] and (part_size + extra > max_words or part_size + extra / 2 > target):
             parts.append([])
+            part_size = 0
         parts[-1].append((joiner, unit))
+        part_size += extra
     return [_join(part) for part in parts]
 
 
-# How to cut a unit that is still too long: paragraphs, then lines, sentences, words.
-_SPLITTERS: list[tuple[str, Callable[[str], list[str]]]] = [
+# How to cut a unit that is still too long: paragraphs, then lines, sentences, words, and as a
+# last resort (a "word" of thousands of characters) fixed-width slices.
+_SPLITTERS: list[tuple[str, Callable[[str], list[str]] | None]] = [
     ("\n\n", _PARAGRAPH_BREAK.split),
     ("\n", str.splitlines),
     (" ", _SENTENCE_END.split),
     (" ", str.split),
+    ("", None),
 ]
 
 
 def _units(
-    text: str, max_words: int, splitters: list[tuple[str, Callable[[str], list[str]]]]
+    text: str, max_words: int, splitters: list[tuple[str, Callable[[str], list[str]] | None]]
 ) -> list[tuple[str, str]]:
     """(joiner, unit) pairs: the joiner is what glued the unit to the previous one."""
     joiner, split = splitters[0]
+    step = max(1, max_words * CHARS_PER_WORD // 2)
+    raws = split(text) if split else [text[i : i + step] for i in range(0, len(text), step)]
     out: list[tuple[str, str]] = []
-    for raw in split(text):
+    for raw in raws:
         unit = raw.strip()
         if not unit:
             continue
-        if word_count(unit) > max_words and len(splitters) > 1:
+        if size(unit) > max_words and len(splitters) > 1:
             sub = _units(unit, max_words, splitters[1:])
             out.append((joiner, sub[0][1]))
             out.extend(sub[1:])
@@ -189,10 +207,6 @@ def _units(
 
 def _join(part: list[tuple[str, str]]) -> str:
     return "".join(joiner + unit if i else unit for i, (joiner, unit) in enumerate(part))
-
-
-def _words(group: list[Section]) -> int:
-    return sum(word_count(s.text) for s in group)
 
 
 def _merge(group: list[Section]) -> Chunk:
@@ -229,4 +243,30 @@ def _is_setext_title(lines: list[str]) -> bool:
 
 
 def _clean_title(title: str) -> str:
+    if len(title) > MAX_TITLE:  # also keeps _LINK's scan of a title short
+        title = title[:MAX_TITLE].rstrip() + "…"
     return " ".join(_EMPHASIS.sub("", _LINK.sub(r"\1", title)).split())
+
+
+def _atx_title(rest: str) -> str:
+    """The text after `#`s, without the optional closing `#` sequence (`## Title ##`)."""
+    rest = rest.strip(" \t")
+    closed = rest.rstrip("#")
+    if closed != rest and (not closed or closed[-1] in " \t"):
+        rest = closed.rstrip(" \t")
+    return rest
+
+
+def _drop_comments(text: str) -> str:
+    """Remove `<!-- … -->` authoring notes in one pass; an unclosed `<!--` stays as text."""
+    if "<!--" not in text:
+        return text
+    kept, at = [], 0
+    while (start := text.find("<!--", at)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break  # no later comment can close either
+        kept.append(text[at:start])
+        at = end + 3
+    kept.append(text[at:])
+    return "".join(kept)

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.domain import LOCALES
 from core.errors import ValidationFailed
-from knowledge.chunking import chunk_markdown, chunk_text
+from knowledge.chunking import size_sections
+from knowledge.proposals import Book, Finding, Proposal, find_rules
+from knowledge.readers import READERS, check_size, split_front_matter  # noqa: F401 (moved)
 from knowledge.store import ChunkRecord, KnowledgeStore
 
 # Part of every content hash: bump it when chunking or metadata change so the next ingest
 # re-embeds every file instead of keeping chunks cut the old way.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 BATCH = 32
 DEFAULT_LOCALE = "en"
 GENERAL = "general"
@@ -44,38 +44,13 @@ Progress = Callable[[int, int, str], None]
 
 
 @dataclass
-class Document:
-    """What a reader returns: the text to chunk, and front-matter metadata if the format has any."""
-
-    text: str
-    markdown: bool = True
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-Reader = Callable[[Path], Document]
-
-
-def read_markdown(path: Path) -> Document:
-    meta, body = split_front_matter(read_utf8(path))
-    return Document(body, markdown=True, meta=meta)
-
-
-def read_text(path: Path) -> Document:
-    meta, body = split_front_matter(read_utf8(path))
-    return Document(body, markdown=False, meta=meta)
-
-
-# One reader per file type; PDF, docx or HTML plug in here as `".pdf": read_pdf`.
-READERS: dict[str, Reader] = {".md": read_markdown, ".markdown": read_markdown, ".txt": read_text}
-
-
-@dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unchanged since the last ingest
     removed: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, what went wrong)
+    proposals: list[Proposal] = field(default_factory=list)  # rule proposals new to the file
     chunks: int = 0  # chunks embedded by this run
     seconds: float = 0.0
 
@@ -108,6 +83,7 @@ def ingest(
     *,
     progress: Progress | None = None,
     prune: bool = False,
+    proposals: Path | None = None,
 ) -> IngestReport:
     """Bring the store in line with the files under `paths` (folders are walked recursively).
 
@@ -116,22 +92,36 @@ def ingest(
     cannot be read becomes a per-file error and keeps its previously stored chunks. A failing
     store or embeddings server raises (StorageError, LLMUnavailable): that is no one file's
     fault, and sources left half-stored are re-ingested by the next run.
+
+    With `proposals` (a proposals file, see knowledge.proposals), the rules each file's prose
+    states are recorded there for a human to review; `report.proposals` holds the new ones.
+    A file already indexed but never read for rules (an older store) is read for them too.
     """
     started = time.monotonic()
     report = IngestReport()
     files, complete = _collect(paths, report)
     stored = store.sources()
+    book = Book.load(proposals) if proposals is not None else None
     planned: list[ChunkRecord] = []
     for file in files:
         try:
+            check_size(file.path)
             digest = content_hash(file.path)
-            if stored.get(file.source) == digest:
+            unchanged = stored.get(file.source) == digest
+            if unchanged and not (book and book.needs_scan(file.source, digest)):
                 report.skipped.append(file.source)
                 continue
-            planned += prepare(file.path, file.source, digest, folders=file.folders)
+            records, findings = read(file.path, file.source, digest, folders=file.folders)
+            if book is not None:
+                locale = records[0].locale
+                report.proposals += book.record(file.source, digest, locale, findings)
         except Exception as exc:  # any reader failure stays a per-file error
             report.errors.append((str(file.path), _describe(exc)))
             continue
+        if unchanged:
+            report.skipped.append(file.source)
+            continue
+        planned += records
         (report.updated if file.source in stored else report.added).append(file.source)
 
     _embed(store, planned, replace=set(report.updated), progress=progress)
@@ -143,8 +133,12 @@ def ingest(
             for source in sorted(stored.keys() - present):
                 store.delete_source(source)
                 report.removed.append(source)
+                if book is not None:
+                    book.remove_source(source)
         else:
             report.errors.append(("--prune", "skipped because a path above is missing"))
+    if book is not None:
+        book.save()
     report.seconds = time.monotonic() - started
     return report
 
@@ -153,18 +147,26 @@ def prepare(
     path: Path, source: str, digest: str, *, folders: Iterable[str] = ()
 ) -> list[ChunkRecord]:
     """Read and chunk one file into records ready to embed; raises on unreadable input."""
+    return read(path, source, digest, folders=folders)[0]
+
+
+def read(
+    path: Path, source: str, digest: str, *, folders: Iterable[str] = ()
+) -> tuple[list[ChunkRecord], list[Finding]]:
+    """One file's chunks ready to embed, and the rules its prose states."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise ValidationFailed(
             f"unsupported file type {path.suffix or path.name!r} (supported: {', '.join(READERS)})"
         )
     document = reader(path)
-    locale = detect_locale(document.meta, path.name, tuple(folders))
+    locale = detect_locale(document.meta, path.name, tuple(folders), hint=document.locale_hint)
     kind = detect_kind(document.meta, path)
-    chunks = chunk_markdown(document.text) if document.markdown else chunk_text(document.text)
+    sections = document.outline()
+    chunks = size_sections(sections)
     if not chunks:
         raise ValidationFailed("no text to index")
-    return [
+    records = [
         ChunkRecord(
             source=source,
             index=i,
@@ -177,6 +179,7 @@ def prepare(
         )
         for i, c in enumerate(chunks)
     ]
+    return records, find_rules(sections, source=source)
 
 
 def content_hash(path: Path) -> str:
@@ -185,8 +188,15 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detect_locale(meta: dict[str, Any], filename: str, folders: tuple[str, ...] = ()) -> str:
-    """Front matter `locale:`, else a name like `voice.fr.md`, else a folder like `fr/`, else en."""
+def detect_locale(
+    meta: dict[str, Any], filename: str, folders: tuple[str, ...] = (), hint: str | None = None
+) -> str:
+    """Front matter `locale:`, else a name like `voice.fr.md`, else a folder like `fr/`, else the
+    language the file declares (HTML `lang`, Word's language) when supported, else en.
+
+    The folder wins over a declared language because page templates often say lang="en"
+    whatever the text is written in.
+    """
     if "locale" in meta:
         locale = _locale_code(str(meta["locale"]))
         if locale is None:
@@ -201,6 +211,8 @@ def detect_locale(meta: dict[str, Any], filename: str, folders: tuple[str, ...] 
     for folder in reversed(folders):
         if locale := _locale_code(folder):
             return locale
+    if hint and (locale := _locale_code(hint)):
+        return locale
     return DEFAULT_LOCALE
 
 
@@ -222,31 +234,6 @@ def detect_kind(meta: dict[str, Any], path: Path) -> str:
             if word in words:
                 return name
     return GENERAL
-
-
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """YAML between a first line `---` and the next `---` (or `...`); absent means {}."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return {}, text
-    end = next(
-        (i for i, line in enumerate(lines[1:], start=1) if line.strip() in ("---", "...")), None
-    )
-    if end is None:
-        return {}, text  # a lone `---` is a thematic break, not front matter
-    try:
-        meta = yaml.safe_load("".join(lines[1:end]))
-    except yaml.YAMLError as exc:
-        raise ValidationFailed(f"malformed front matter: {exc}") from None
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        raise ValidationFailed("front matter must be a YAML mapping (key: value lines)")
-    return meta, "".join(lines[end + 1 :])
-
-
-def read_utf8(path: Path) -> str:
-    return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
 
 
 def _embed(
@@ -276,7 +263,8 @@ def _collect(paths: Sequence[Path], report: IngestReport) -> tuple[list[_File], 
     """Files to ingest, and whether every path given exists (pruning is unsafe otherwise).
 
     Walking a folder picks supported files only, skipping names that start with "." or "_"
-    (brand.yaml and drafts stay out); a file named explicitly must be a supported type.
+    (brand.yaml and drafts stay out) and Word's "~$" lock files; a file named explicitly must
+    be a supported type.
     """
     files: dict[str, _File] = {}
     complete = True
@@ -291,7 +279,7 @@ def _collect(paths: Sequence[Path], report: IngestReport) -> tuple[list[_File], 
         if root.is_dir():
             for path in sorted(root.rglob("*")):
                 relative = path.relative_to(root)
-                if any(part.startswith((".", "_")) for part in relative.parts):
+                if any(part.startswith((".", "_", "~$")) for part in relative.parts):
                     continue
                 if path.is_file() and path.suffix.lower() in READERS:
                     add(

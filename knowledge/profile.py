@@ -14,32 +14,157 @@ from core.domain import LOCALES
 from core.errors import ValidationFailed
 
 FILENAMES = ("brand.yaml", "brand.yml")
+ACCEPTED = "brand.accepted.yaml"
 CASINGS = ("camel", "lower", "any")
+# Keys whose values add up when accepted rules are merged over brand.yaml.
+_LISTS = ("spellings", "do_not_translate", "default_hashtags", "reviewer_notes")
 
 
 def load_profile(kit_dir: Path) -> BrandProfile:
-    """The profile in `kit_dir/brand.yaml` (or the YAML file given); none there means defaults."""
+    """The profile in `kit_dir/brand.yaml` (or the YAML file given), with the rules accepted
+    since in its sibling brand.accepted.yaml merged over it; no file means defaults.
+
+    brand.accepted.yaml is written by `plume rules accept N` (one YAML document per rule, so
+    brand.yaml and its comments are never rewritten by a program). Merging extends lists and
+    word tables (banned, glossary, required/forbidden hashtags, disclosures by tag) and
+    replaces single values (emoji.max, hashtags.max…).
+    """
     kit_dir = Path(kit_dir)
     candidates = [kit_dir] if kit_dir.is_file() else [kit_dir / name for name in FILENAMES]
     path = next((p for p in candidates if p.is_file()), None)
-    if path is None:
-        return BrandProfile()
+    extra = accepted_path(kit_dir)
+    text = _read(path) if path else ""
+    profile = parse_profile(text, source=str(path)) if path else BrandProfile()
+    if not extra.is_file():
+        return profile
+    merged = (_load_yaml(text, str(path)) if path else None) or {}
+    for n, snippet in enumerate(_load_documents(_read(extra), str(extra)), start=1):
+        if snippet is None:
+            continue
+        try:  # each snippet must be valid on its own, so a mistake names its document
+            _profile(snippet)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"{extra} (document {n}): {exc}") from None
+        merged = merge_rules(merged, snippet)
+    source = f"{path.name if path else 'defaults'} + {extra}"
     try:
-        text = path.read_bytes().decode("utf-8")
+        return _profile(merged)
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"{source}: {exc}") from None
+
+
+def accepted_path(kit: Path) -> Path:
+    """Where accepted rules go: beside brand.yaml (`acme.yml` → `acme.accepted.yml`)."""
+    kit = Path(kit)
+    if kit.is_file():
+        return kit.with_name(f"{kit.stem}.accepted{kit.suffix}")
+    return kit / ACCEPTED
+
+
+def merge_rules(base: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """brand.yaml data with a snippet of accepted rules merged over it (both already valid)."""
+    merged = dict(base) if isinstance(base, dict) else {}
+    for key, value in extra.items():
+        old = merged.get(key)
+        if key == "banned":
+            merged[key] = {**_as_map(old), **_as_map(value)}
+        elif key in ("glossary", "call_to_action"):
+            merged[key] = dict(old or {})
+            for name, entry in value.items():
+                current = merged[key].get(name)
+                both = isinstance(current, dict) and isinstance(entry, dict)
+                merged[key][name] = {**current, **entry} if both else entry
+        elif key in ("emoji", "hashtags"):
+            merged[key] = _merge_policy(key, old, value)
+        elif key == "disclosures":
+            merged[key] = _merge_disclosures(old or [], value)
+        elif key in _LISTS:
+            merged[key] = _union(_as_list(old), _as_list(value))
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_policy(key: str, old: Any, new: Any) -> Any:
+    def mapping(value: Any) -> dict[str, Any]:
+        if isinstance(value, bool):  # `emoji: false`
+            return {"allowed": value, "max": EmojiPolicy.max if value else 0}
+        return dict(value or {})
+
+    merged = mapping(old)
+    for name, value in mapping(new).items():
+        if key == "hashtags" and name in ("required", "forbidden"):
+            merged[name] = _union(_as_list(merged.get(name)), _as_list(value))
+        else:
+            merged[name] = value
+    return merged
+
+
+def _merge_disclosures(old: list[Any], new: list[Any]) -> list[Any]:
+    merged = [dict(entry) for entry in old]
+    for entry in new:
+        tag = str(entry.get("tag", "")).lstrip("#").lower()
+        same = next((e for e in merged if str(e.get("tag", "")).lstrip("#").lower() == tag), None)
+        if same is None:
+            merged.append(dict(entry))
+        else:
+            same["when"] = _union(_as_list(same.get("when")), _as_list(entry.get("when")))
+    return merged
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return dict.fromkeys(value, "")
+    return dict(value or {})
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _union(first: list[Any], second: list[Any]) -> list[Any]:
+    """Both lists in order, without repeating a value (case-insensitively)."""
+    merged, seen = [], set()
+    for value in first + second:
+        if str(value).lower() not in seen:
+            seen.add(str(value).lower())
+            merged.append(value)
+    return merged
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationFailed(f"{path}: cannot read the brand profile ({exc})") from None
-    return parse_profile(text, source=str(path))
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, source) from None
+
+
+def _load_documents(text: str, source: str) -> list[Any]:
+    try:
+        return list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, source) from None
+
+
+def _malformed(exc: yaml.YAMLError, source: str) -> ValidationFailed:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return ValidationFailed(f"{source}: malformed YAML{where}: {problem}")
 
 
 def parse_profile(text: str, *, source: str = "brand.yaml") -> BrandProfile:
     """Parse brand.yaml text; every mistake is a ValidationFailed naming the file and the key."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValidationFailed(f"{source}: malformed YAML{where}: {problem}") from None
+    data = _load_yaml(text, source)
     if data is None:
         return BrandProfile()
     try:
@@ -83,6 +208,8 @@ def _profile(data: Any) -> BrandProfile:
             _tag(t, "default_hashtags")
             for t in _texts(data["default_hashtags"], "default_hashtags")
         ]
+    if "reviewer_notes" in data:
+        profile.reviewer_notes = _texts(data["reviewer_notes"], "reviewer_notes")
     return profile
 
 

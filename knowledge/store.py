@@ -1,7 +1,10 @@
-"""The knowledge store: brand-guideline chunks in one Chroma collection, searched across languages."""
+"""The knowledge store: brand-guideline chunks in Chroma, one collection per language, searched across languages."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -17,12 +20,20 @@ from core.domain import Passage
 from core.errors import ConfigError, PlumeError, StorageError
 from core.settings import Settings
 from knowledge import embeddings
+from knowledge.language import guess_locale
 
-COLLECTION = "guidelines"
+PREFIX = "guidelines-"  # + locale: one collection per language
+LEGACY = "guidelines"  # the single collection of schema 1
 MODEL_KEY = "embedding_model"
 SCHEMA_KEY = "plume_schema"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _PAGE = 1000
+# Query vectors kept per store: the same question comes back (`/plume guidelines` asked again,
+# a brief's retrieve step re-run on resume), and embedding it costs 20-50 ms on a busy CPU.
+QUERY_CACHE = 256
+# How long a search trusts its list of per-locale collections (listing them costs ~1.5 ms);
+# a collection another process adds or rebuilds is seen within this delay.
+COLLECTIONS_TTL = 2.0
 
 
 def chunk_id(source: str, index: int) -> str:
@@ -68,9 +79,13 @@ class ChunkRecord:
 class KnowledgeStore:
     """Guideline passages in Chroma: embedded under PLUME_HOME/chroma, or on CHROMA_URL.
 
-    The collection records which embedding model wrote its vectors; opening it with another
-    model raises ConfigError instead of silently mixing incomparable vectors. `rebuild=True`
-    drops the collection first (what `plume ingest --rebuild` does).
+    One collection per locale ("guidelines-en", "guidelines-fr"…): a search restricted to one
+    language is then a plain nearest-neighbour query on a small index, where a metadata filter
+    on one big collection cost 20-50 ms at 10k chunks. Every collection records which
+    embedding model wrote its vectors; opening them with another model raises ConfigError
+    instead of silently mixing incomparable vectors. `rebuild=True` drops them first (what
+    `plume ingest --rebuild` does). A single "guidelines" collection left by an earlier
+    version is split by locale on open, vectors included (nothing is re-embedded).
     """
 
     def __init__(
@@ -84,22 +99,27 @@ class KnowledgeStore:
         self._ef = embedding_function or embeddings.embedding_function(settings)
         self.model = embeddings.model_id(self._ef)
         self.location = settings.chroma_url or str(settings.plume_home / "chroma")
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+        self._collections: dict[str, Any] = {}
+        self._listed_at = float("-inf")
         with _storage(f"opening the knowledge store at {self.location}"):
             self._client = _client(settings)
-            self._collection = self._open(rebuild)
+            self._open(rebuild)
 
-    def _open(self, rebuild: bool) -> Any:
+    def _open(self, rebuild: bool) -> None:
+        names = self._names()
         if rebuild:
-            with suppress(NotFoundError):
-                self._client.delete_collection(COLLECTION)
-        try:
+            for name in names:
+                with suppress(NotFoundError):
+                    self._client.delete_collection(name)
+            names = []
+        for name in names:
             # Peek without an embedding function: Chroma would otherwise refuse a different
             # one with a message about its internals before we could explain.
-            existing = self._client.get_collection(COLLECTION, embedding_function=None)
-        except NotFoundError:
-            existing = None
-        if existing is not None:
-            stored = (existing.metadata or {}).get(MODEL_KEY)
+            stored = (
+                self._client.get_collection(name, embedding_function=None).metadata or {}
+            ).get(MODEL_KEY)
             if stored != self.model:
                 raise ConfigError(
                     f"The knowledge store at {self.location} holds vectors from the embedding model "
@@ -107,71 +127,182 @@ class KnowledgeStore:
                     "Vectors of two models cannot be mixed: re-ingest with "
                     "`plume ingest --rebuild PATH…`, or set PLUME_EMBEDDINGS back."
                 )
-        return self._client.get_or_create_collection(
-            COLLECTION,
-            embedding_function=self._ef,
-            metadata={MODEL_KEY: self.model, SCHEMA_KEY: SCHEMA_VERSION},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        if LEGACY in names:
+            self._split_legacy()
+        self._refresh()
+
+    def _names(self) -> list[str]:
+        return list(self._listed())
+
+    def _listed(self) -> dict[str, Any]:
+        """Plume's collections by name, with their ids (a rebuilt collection gets a new id)."""
+        return {
+            c.name: c.id
+            for c in self._client.list_collections()
+            if c.name == LEGACY or c.name.startswith(PREFIX)
+        }
+
+    def _refresh(self, max_age: float = 0.0) -> dict[str, Any]:
+        """The per-locale collections as they are now: another process may have added one, or
+        rebuilt the store. With `max_age`, a list that recent is trusted as it is."""
+        if time.monotonic() - self._listed_at < max_age:
+            return self._collections
+        found = {}
+        for name, ident in self._listed().items():
+            if name.startswith(PREFIX):
+                locale = name[len(PREFIX) :]
+                known = self._collections.get(locale)
+                found[locale] = (
+                    known
+                    if known is not None and known.id == ident
+                    else self._client.get_collection(name, embedding_function=self._ef)
+                )
+        self._collections = found
+        self._listed_at = time.monotonic()
+        return found
+
+    def _collection(self, locale: str) -> Any:
+        if locale not in self._collections:
+            self._collections[locale] = self._client.get_or_create_collection(
+                PREFIX + locale,
+                embedding_function=self._ef,
+                metadata={MODEL_KEY: self.model, SCHEMA_KEY: SCHEMA_VERSION, "locale": locale},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        return self._collections[locale]
+
+    def _split_legacy(self) -> None:
+        legacy = self._client.get_collection(LEGACY, embedding_function=None)
+        offset = 0
+        while True:
+            page = legacy.get(
+                include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset
+            )
+            by_locale: dict[str, list[int]] = {}
+            for i, meta in enumerate(page["metadatas"]):
+                by_locale.setdefault(str(meta.get("locale") or "en"), []).append(i)
+            for locale, rows in by_locale.items():
+                self._collection(locale).upsert(
+                    ids=[page["ids"][i] for i in rows],
+                    embeddings=[page["embeddings"][i] for i in rows],
+                    documents=[page["documents"][i] for i in rows],
+                    metadatas=[page["metadatas"][i] for i in rows],
+                )
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        self._client.delete_collection(LEGACY)
 
     def count(self) -> int:
         with _storage("counting guidelines"):
-            return self._collection.count()
+            return sum(c.count() for c in self._refresh().values())
+
+    def locales(self) -> list[str]:
+        """The locales that have guidelines, most passages first."""
+        with _storage("counting guidelines"):
+            counts = {locale: c.count() for locale, c in self._refresh().items()}
+        return sorted((loc for loc, n in counts.items() if n), key=lambda loc: -counts[loc])
 
     def search(self, query: str, k: int = 4, locale: str | None = None) -> list[Passage]:
         """The k passages closest to `query`, best first; score is cosine similarity in [0, 1].
 
-        Multilingual models still rank same-language text first, so with a `locale` the best
-        passages of that locale take up to half the slots and an unfiltered search fills the
-        rest: a French draft gets the French typography rules even for an English query, and
-        still the English platform notes that have no French version.
+        Multilingual models rank same-language text first (a French question scores every
+        French passage above the English one that answers it), so the search is split by
+        language: the best passages of `locale` take half the slots (rounded up) and the best
+        passages in the other languages take the rest; a side with too few passages leaves
+        its slots to the other. A French draft thus gets the French guideline and the English
+        one it depends on. Without a `locale`, the query's own language is guessed from its
+        function words; when none stands out, every language competes on score alone.
         """
         query = query.strip()
         if not query or k <= 0:
             return []
+        locale = locale or guess_locale(query)
         with _storage("searching guidelines"):
-            if not self._collection.count():
-                return []
-            vector = self._ef.embed_query([query])
-            best = self._query(vector, k, None)
-            local = self._query(vector, (k + 1) // 2, {"locale": locale}) if locale else []
-        unique: dict[str, Passage] = {}
-        for passage in local + best:  # locale passages first, so the cut to k keeps them
-            unique.setdefault(passage.id, passage)
-        return sorted(list(unique.values())[:k], key=lambda p: p.score, reverse=True)
+            try:
+                local, other = self._search(query, k, locale, COLLECTIONS_TTL)
+            except NotFoundError:  # rebuilt by another process since we listed collections
+                local, other = self._search(query, k, locale, 0.0)
+        if locale is None:
+            return other
+        take = max((k + 1) // 2, k - len(other))
+        return _best([local[:take], other[: k - min(take, len(local))]], k)
+
+    def _search(
+        self, query: str, k: int, locale: str | None, max_age: float
+    ) -> tuple[list[Passage], list[Passage]]:
+        """The k best passages of `locale`, and the k best of every other locale."""
+        collections = self._refresh(max_age)
+        if not collections:
+            return [], []
+        vector = self.embed_query(query)
+        local = self._query(collections[locale], vector, k) if locale in collections else []
+        other = [self._query(c, vector, k) for code, c in collections.items() if code != locale]
+        return local, _best(other, k)
+
+    def embed_query(self, query: str) -> Any:
+        """The query's vector (as Chroma takes it), from a small LRU cache when asked before."""
+        with self._vectors_lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self._ef.embed_query([query])
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def get(self, ids: Sequence[str]) -> list[Passage]:
         """Passages by chunk id, in the order asked; ids no longer stored are left out."""
         if not ids:
             return []
+        found: dict[str, Passage] = {}
         with _storage("reading guidelines"):
-            got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            i: _passage(i, doc, meta, None)
-            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+            for collection in self._refresh().values():
+                got = collection.get(ids=list(ids), include=["documents", "metadatas"])
+                for i, doc, meta in zip(
+                    got["ids"], got["documents"], got["metadatas"], strict=True
+                ):
+                    found[i] = _passage(i, doc, meta, None)
         return [found[i] for i in ids if i in found]
 
-    def add_chunks(self, records: Sequence[ChunkRecord]) -> None:
-        """Embed and store records (upsert: re-adding the same chunk id replaces it)."""
+    def add_chunks(
+        self, records: Sequence[ChunkRecord], vectors: Sequence[Any] | None = None
+    ) -> None:
+        """Embed and store records (upsert: re-adding the same chunk id replaces it).
+
+        `vectors` skips the embedding for callers that already hold them from this same
+        model (bench/retrieval.py builds its 10k-chunk collection that way).
+        """
         if not records:
             return
+        if vectors is not None and len(vectors) != len(records):
+            raise ValueError("one vector per record")
         with _storage("storing guidelines"):
-            vectors = self._ef([r.embedded_text for r in records])
-            self._collection.upsert(
-                ids=[r.id for r in records],
-                embeddings=vectors,
-                documents=[r.text for r in records],
-                metadatas=[r.metadata() for r in records],
-            )
+            if vectors is None:
+                vectors = self._ef([r.embedded_text for r in records])
+            by_locale: dict[str, list[int]] = {}
+            for i, record in enumerate(records):
+                by_locale.setdefault(record.locale, []).append(i)
+            for locale, rows in by_locale.items():
+                self._collection(locale).upsert(
+                    ids=[records[i].id for i in rows],
+                    embeddings=[vectors[i] for i in rows],
+                    documents=[records[i].text for i in rows],
+                    metadatas=[records[i].metadata() for i in rows],
+                )
 
     def delete_source(self, source: str) -> int:
-        """Remove every chunk of one source; returns how many were removed."""
+        """Remove every chunk of one source (in whatever locale); returns how many were removed."""
+        removed = 0
         with _storage(f"removing {source}"):
-            ids = self._collection.get(where={"source": source}, include=[])["ids"]
-            if ids:
-                self._collection.delete(ids=ids)
-        return len(ids)
+            for collection in self._refresh().values():
+                ids = collection.get(where={"source": source}, include=[])["ids"]
+                if ids:
+                    collection.delete(ids=ids)
+                    removed += len(ids)
+        return removed
 
     def sources(self) -> dict[str, str]:
         """Each stored source with its content hash; "" when its chunks are incomplete."""
@@ -216,19 +347,20 @@ class KnowledgeStore:
             yield from page["metadatas"]
 
     def _pages(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
-        offset = 0
-        while True:
-            page = self._collection.get(include=include, where=where, limit=_PAGE, offset=offset)
-            yield page
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+        for collection in self._refresh().values():
+            offset = 0
+            while True:
+                page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+                yield page
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
 
-    def _query(self, vector: Any, k: int, where: dict[str, Any] | None) -> list[Passage]:
-        result = self._collection.query(
+    @staticmethod
+    def _query(collection: Any, vector: Any, k: int) -> list[Passage]:
+        result = collection.query(
             query_embeddings=vector,
             n_results=k,
-            where=where,
             include=["documents", "metadatas", "distances"],
         )
         return [
@@ -241,6 +373,12 @@ class KnowledgeStore:
                 strict=True,
             )
         ]
+
+
+def _best(lists: list[list[Passage]], k: int) -> list[Passage]:
+    """The k best-scoring passages of several result lists."""
+    merged = [passage for found in lists for passage in found]
+    return sorted(merged, key=lambda p: p.score, reverse=True)[:k]
 
 
 def _passage(chunk: str, text: str, meta: dict[str, Any], distance: float | None) -> Passage:

@@ -125,3 +125,13 @@ def test_sample_kit_chunks_are_sized_for_e5():
     assert 25 <= len(chunks) <= 40
     assert all(MIN_WORDS <= c.words <= MAX_WORDS for c in chunks)
     assert all(c.heading for c in chunks)
+
+
+def test_closing_hashes_unclosed_comments_and_giant_words():
+    doc = "## Emoji ##\nfew\n# C#\nsharp\n<!-- note --> kept <!-- never closed\n## Not hidden\ntext"
+    sections = split_sections(doc)
+    assert [s.path for s in sections] == [("Emoji",), ("C#",), ("C#", "Not hidden")]
+    assert "kept <!-- never closed" in sections[1].text  # an unclosed comment stays as text
+    # A "word" of 100k characters (a pasted data: URI) is cut instead of becoming one chunk.
+    parts = split_long("data:image/png;base64," + "A" * 100_000, max_words=MAX_WORDS)
+    assert len(parts) > 20 and all(len(p) <= MAX_WORDS * 12 for p in parts)

@@ -83,3 +83,49 @@ def test_wrong_types_name_the_key(text, message):
         parse_profile(text, source="kit/brand.yaml")
     assert str(caught.value).startswith("kit/brand.yaml: ")
     assert message in str(caught.value)
+
+
+def test_accepted_rules_are_merged_over_brand_yaml(tmp_path):
+    (tmp_path / "brand.yaml").write_text(
+        "# hand-written\nbanned: [cheap]\nemoji: false\n"
+        "hashtags: {required: ['#Acme'], forbidden: ['#Spam']}\n"
+        "disclosures: [{tag: '#ad', when: sponsored}]\nspellings: [Acme]\n"
+        "glossary: {fr: {roast: torréfaction}}\n"
+    )
+    (tmp_path / "brand.accepted.yaml").write_text(
+        "# accepted\n---\nbanned: {cheap: affordable, synergy: ''}\n"
+        "---\nemoji: {max: 1}\n---\nhashtags: {forbidden: ['#spam', '#Bots'], max: 2}\n"
+        "---\ndisclosures: [{tag: ad, when: [partnership]}, {tag: '#gifted', when: [free sample]}]\n"
+        "---\nspellings: [ACME Labs, acme]\n---\nglossary: {fr: {shop: boutique}}\n---\n"
+    )
+    profile = load_profile(tmp_path)
+    assert profile.banned == {"cheap": "affordable", "synergy": ""}
+    assert profile.emoji == EmojiPolicy(allowed=False, max=1)
+    assert profile.hashtags.required == ["#Acme"] and profile.hashtags.max == 2
+    assert profile.hashtags.forbidden == ["#Spam", "#Bots"]  # "#spam" is already there
+    assert profile.disclosures == [
+        Disclosure(tag="#ad", when=["sponsored", "partnership"]),
+        Disclosure(tag="#gifted", when=["free sample"]),
+    ]
+    assert profile.spellings == ["Acme", "ACME Labs"]
+    assert profile.glossary == {"fr": {"roast": "torréfaction", "shop": "boutique"}}
+
+
+def test_accepted_rules_apply_without_a_brand_yaml_and_beside_a_named_file(tmp_path):
+    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: {cheap: affordable}\n")
+    assert load_profile(tmp_path).banned == {"cheap": "affordable"}
+    named = tmp_path / "acme.yml"
+    named.write_text("name: Acme\n")
+    (tmp_path / "acme.accepted.yml").write_text("---\nemoji: false\n")
+    profile = load_profile(named)
+    assert profile.name == "Acme" and profile.emoji == EmojiPolicy(allowed=False, max=0)
+
+
+def test_a_broken_accepted_snippet_names_its_document(tmp_path):
+    (tmp_path / "brand.yaml").write_text("name: Acme\n")
+    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: {a: b}\n---\nemoji: {max: lots}\n")
+    with pytest.raises(ValidationFailed, match=r"brand\.accepted\.yaml \(document 2\): emoji\.max"):
+        load_profile(tmp_path)
+    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: [a\n")
+    with pytest.raises(ValidationFailed, match=r"brand\.accepted\.yaml: malformed YAML at line"):
+        load_profile(tmp_path)

@@ -263,3 +263,80 @@ def test_chroma_server_via_chroma_url(chroma_server, tmp_path):
     assert again.count() == report.chunks == 1
     assert again.search("Bluesky character limit", k=1)[0].heading == "Platforms › Bluesky · X"
     assert not (tmp_path / "home" / "chroma").exists()  # nothing embedded on disk
+
+
+def test_without_a_locale_the_query_language_is_guessed(store):
+    french = store.search("Combien d'émojis pouvons-nous mettre dans une publication ?", k=3)
+    assert (french[0].source, french[0].heading) == ("fr/voix.md", "Voix et ton › Émojis")
+    assert any(p.source == "en/voice.md" and p.heading.endswith("Emoji") for p in french)
+    english = store.search("how many emoji can we use", k=3)
+    assert sum(p.locale == "en" for p in english) >= 2
+
+
+def test_repeated_queries_reuse_the_query_vector(store, monkeypatch):
+    calls = []
+    embed = store._ef.embed_query
+    monkeypatch.setattr(store._ef, "embed_query", lambda texts: calls.append(texts) or embed(texts))
+    first = store.search("Mastodon content warning", k=2)
+    again = store.search("Mastodon content warning", k=2)
+    assert first == again and len(calls) == 1
+    store.search("Bluesky character limit", k=2)
+    assert len(calls) == 2
+
+
+def test_one_collection_per_locale_and_a_legacy_single_collection_is_split(tmp_path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from knowledge.embeddings import E5Embeddings
+
+    settings = Settings(_env_file=None, plume_home=tmp_path / "home")
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "home" / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    ef = E5Embeddings()
+    legacy = client.create_collection(
+        "guidelines",
+        embedding_function=None,
+        metadata={"embedding_model": ef.model_id, "plume_schema": 1},
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+    texts = ["Two emoji per post at most.", "Deux émojis au maximum par publication."]
+    legacy.add(
+        ids=["voice.md#0", "voix.md#0"],
+        embeddings=list(ef(texts)),
+        documents=texts,
+        metadatas=[
+            {
+                "source": s,
+                "index": 0,
+                "heading": h,
+                "locale": loc,
+                "kind": "voice",
+                "content_hash": "h",
+                "chunks": 1,
+            }
+            for s, h, loc in [("voice.md", "Emoji", "en"), ("voix.md", "Émojis", "fr")]
+        ],  # fmt: skip
+    )
+
+    store = KnowledgeStore(settings)
+
+    names = sorted(c.name for c in client.list_collections())
+    assert names == ["guidelines-en", "guidelines-fr"]
+    assert store.count() == 2 and store.locales() in (["en", "fr"], ["fr", "en"])
+    assert store.sources() == {"voice.md": "h", "voix.md": "h"}
+    assert [p.id for p in store.search("emoji", k=1, locale="fr")] == ["voix.md#0"]
+    assert {p.id for p in store.search("emoji", k=2, locale="fr")} == {"voix.md#0", "voice.md#0"}
+
+
+def test_an_empty_kit_ingests_to_nothing_and_searches_to_nothing(tmp_path):
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    (kit / "brand.yaml").write_text("name: Acme\n")  # a profile, but no guidelines at all
+    empty = KnowledgeStore(Settings(_env_file=None, plume_home=tmp_path / "home"))
+    report = ingest(empty, [kit], prune=True)
+    assert report.ok and report.chunks == 0 and report.added == []
+    assert empty.search("emoji policy") == []
+    assert empty.search("Combien d'émojis ?", k=5, locale="fr") == []
+    assert empty.get(["voice.md#0"]) == [] and empty.locales() == []
