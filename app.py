@@ -44,6 +44,13 @@ class Plume:
         for listener in list(self.listeners):
             listener(post)
 
+    def start(self) -> None:
+        """Start publishing and finish what a crash cut short. Front ends call it once their listeners are
+        attached, so news from the start-up (a post published late, one left `unknown`) reaches them."""
+        if not self.scheduler.started:
+            self.scheduler.start()
+            self.runner.recover()
+
 
 def progress_bar(done: int, total: int, label: str) -> None:
     width = 30
@@ -61,7 +68,8 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     if knowledge.count() == 0 and settings.plume_kit.is_dir():
         if not quiet:
             print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
-        ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar)
+        ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar,
+               proposals=proposals.book_path(settings.plume_home))
     profile = load_profile(settings.plume_kit)
     hooks: list[Callable[[Post], None]] = []
     scheduler = Scheduler(db=db, publisher=OutboxPublisher(settings.outbox), home=settings.plume_home,
@@ -73,8 +81,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
                               model=make_model(settings), scheduler=scheduler, clock=lambda: datetime.now(UTC))
             plume = Plume(settings, db, knowledge, profile, context.model, scheduler, Runner(context, saver), hooks)
             if run_scheduler:
-                scheduler.start()
-                plume.runner.recover()
+                plume.start()
             try:
                 yield plume
             finally:
@@ -199,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "serve":
             from bot.slack.server import serve
 
-            with assemble(settings) as plume:
-                return serve(plume)
+            with assemble(settings, run_scheduler=False) as plume:
+                return serve(plume)  # starts the scheduler once the Slack app listens for its news
         if command == "ingest":
             return cmd_ingest(settings, args)
         if command == "guidelines":
@@ -210,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         if command == "queue":
             with assemble(settings, run_scheduler=False, quiet=True) as plume:
                 return shell.print_queue(plume)
-        with assemble(settings) as plume:
+        with assemble(settings, run_scheduler=False) as plume:
             if command == "demo":
+                plume.start()
                 return shell.demo(plume)
-            return shell.Shell(plume).loop()
+            front = shell.Shell(plume)
+            plume.start()
+            return front.loop()
     except PlumeError as exc:
         print(f"plume: {exc}", file=sys.stderr)
         return 1

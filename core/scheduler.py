@@ -136,6 +136,10 @@ class Scheduler:
         self._watch: threading.Thread | None = None
 
     @property
+    def started(self) -> bool:
+        return self._watch is not None
+
+    @property
     def leading(self) -> bool:
         return self.lock._handle is not None
 

@@ -90,6 +90,7 @@ def serve(plume) -> int:
     """`plume serve`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT. Blocks until Ctrl-C."""
     settings = plume.settings
     app = build(plume)
+    plume.start()  # after build(): the app now hears what the scheduler publishes, also on start-up
     # In Socket Mode the HTTP server only answers /healthz: unsigned POSTs must never reach Bolt.
     server = make_server(app, port=settings.port, events=not app.socket_mode)
     try:
