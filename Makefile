@@ -24,7 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python bench/pipeline.py
+	for name in pipeline drafting retrieval slack_ack; do $(BIN)/python bench/$$name.py || exit 1; done
 
 demo: install
 	$(BIN)/plume demo
