@@ -3,7 +3,7 @@ present → approval (interrupt) → schedule, with human change requests loopin
 
 from __future__ import annotations
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 
 from agents import nodes, routes
 from agents.state import BriefState, Context
@@ -32,5 +32,3 @@ def studio_graph():
     """Entry point for LangGraph Studio (langgraph.json): the graph without a checkpointer."""
     return build().compile()
 
-
-__all__ = ["build", "studio_graph", "END"]

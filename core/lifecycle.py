@@ -23,7 +23,6 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 FINAL = frozenset(s for s, nxt in ALLOWED.items() if not nxt)
-DECIDED = frozenset({S.APPROVED, S.SCHEDULED, S.HELD, S.PUBLISHING, S.PUBLISHED, S.FAILED, S.UNKNOWN})
 
 
 def allowed(current: str, target: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Typical engagement slots (local time) per network, best first, with why they are good, and the
@@ -60,6 +60,3 @@ def _reason(at: datetime, network: str, why: str, not_before: datetime | None, s
         text += f"; skipped {', '.join(dict.fromkeys(skipped))}"
     return text + "."
 
-
-def is_holiday(day: date) -> bool:
-    return (day.month, day.day) in HOLIDAYS
