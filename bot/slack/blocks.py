@@ -428,6 +428,14 @@ def guidelines_message(query: str, found: list[Passage]) -> dict:
     return message(f"{len(found)} guideline passage(s)", blocks)
 
 
+def answer_message(text: str, sources: list[Passage]) -> dict:
+    """An answer to a question, in the thread, with the passages it came from."""
+    blocks = [section(chunk) for chunk in quote_chunks(clip(text, 6000))]
+    if sources:
+        blocks.append(context("📚 Sources: " + "; ".join(escape(p.label) for p in sources[:6])))
+    return message(escape(clip(text, 300)), blocks)
+
+
 def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver: bool,
               held_note: str = "", limit: int = 8) -> dict:
     blocks: list[dict] = [{"type": "header", "text": plain("Plume", 150)}]

@@ -8,6 +8,7 @@ import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
 from bot.slack import blocks
 from bot.slack.api import SlackAPI
@@ -120,6 +121,10 @@ class Flows:
     # --- briefs --------------------------------------------------------------------------------
 
     def on_message(self, req: MessageRequest, thread_id: str) -> None:
+        if is_question(req.text):  # “what's our emoji policy?”: an answer, not a brief or a change request
+            reply = self.runner.ask(req.text)
+            self.api.post(req.channel, blocks.answer_message(reply.text, reply.sources), thread_ts=req.root)
+            return
         with self.db.session() as session:
             conversation = chat.save_conversation(session, thread_id=thread_id, team=req.team, channel=req.channel,
                                                   thread_ts=req.root)

@@ -363,3 +363,15 @@ def test_a_repeated_edit_is_proposed_in_the_thread_and_an_approver_accepts_it(pl
 
     card = start(run, "Launch the Kenya AA roast on LinkedIn https://tidewren.coffee/new", ts="1700000300.000100")[-1]
     assert "Explore this week's roasts" in stored(run.plume, int(value(card).split(":")[0])).text
+
+
+def test_a_question_is_answered_from_the_guidelines_not_taken_as_a_brief(plume_slack):
+    run = plume_slack
+    assert run.send.mention("What's our emoji policy for <!channel> posts?", ts="1700000700.000100").status == 200
+    run.idle()
+    [reply] = run.slack.calls_to("chat.postMessage")
+    assert reply["thread_ts"] == "1700000700.000100"
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "📚 Sources:" in text and "moji" in text and "<!channel>" not in text
+    with run.plume.db.session() as session:
+        assert posts.open_threads(session) == []  # no brief was started
