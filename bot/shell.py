@@ -26,7 +26,8 @@ Then decide each draft by its number:
   reject N [REASON]      drop draft N
   retry N                put a failed post back on the schedule
   posted N / notposted N after checking the network, settle a post whose outcome is unknown
-  rules                  rules Plume proposes from repeated edits and requests; accept N / dismiss N
+  proposals              rules Plume learned from repeated edits and requests; accept N / dismiss N
+                         (rules found in the guidelines themselves: `plume rules` outside the shell)
   list                   show the drafts again       queue   what is scheduled
   a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
   continue               carry on with the last brief after an error
@@ -145,9 +146,9 @@ class Shell:
             "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
             "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
             "retry": self.retry, "posted": self.posted, "notposted": self.not_posted,
-            "rules": lambda _: self.show_rules(), "accept": self.accept, "dismiss": self.dismiss,
+            "proposals": lambda _: self.show_rules(), "accept": self.accept, "dismiss": self.dismiss,
         }
-        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "rules", "continue") or rest[:1].isdigit()):
+        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "proposals", "continue") or rest[:1].isdigit()):
             commands[word.lower()](rest.strip())
         elif is_question(line):
             self.question(line)
