@@ -85,8 +85,11 @@ class Runner:
                             default_networks=settings.default_networks, default_locales=settings.default_locales)
         with self.context.db.session() as session:
             posts.save_brief(session, thread_id=thread_id, text=text, actor=actor, channel=channel)
-        payload = {"thread_id": thread_id, "text": text, "actor": actor, "notes": []}
-        return self._run(thread_id, payload, on_event)
+        return self._run(thread_id, self._payload(thread_id, text, actor), on_event)
+
+    @staticmethod
+    def _payload(thread_id: str, text: str, actor: str) -> dict:
+        return {"thread_id": thread_id, "text": text, "actor": actor, "notes": []}
 
     def ask(self, question: str) -> answer.Answer:
         """Answer a question about the guidelines or the queue (read-only; no graph state)."""
@@ -112,6 +115,11 @@ class Runner:
             return self._run(thread_id, Command(resume="decided"), on_event)
         if snapshot.next:
             return self._run(thread_id, None, on_event)
+        if not snapshot.values:  # the brief was stored but a crash came before the graph's first step
+            with self.context.db.session() as session:
+                stored = posts.brief_text(session, thread_id)
+            if stored:
+                return self._run(thread_id, self._payload(thread_id, *stored), on_event)
         return self.outcome(thread_id)
 
     def recover(self) -> list[str]:
@@ -124,7 +132,8 @@ class Runner:
                 with self.context.db.session() as session:
                     undecided = {p.id for p in posts.for_thread(session, thread_id)
                                  if p.status == Status.AWAITING_APPROVAL}
-                if (snapshot.interrupts and awaiting != undecided) or (snapshot.next and not snapshot.interrupts):
+                cut_short = not snapshot.values or (snapshot.next and not snapshot.interrupts)
+                if cut_short or (snapshot.interrupts and awaiting != undecided):
                     self.resume(thread_id)
                     resumed.append(thread_id)
             except PlumeError:

@@ -68,6 +68,12 @@ def brief_author(session: Session, thread_id: str) -> str | None:
     return row.created_by if row else None
 
 
+def brief_text(session: Session, thread_id: str) -> tuple[str, str] | None:
+    """The brief's text and author, to start it again if a crash came before its first step."""
+    row = session.get(BriefRow, thread_id)
+    return (row.text, row.created_by) if row else None
+
+
 # --- reads --------------------------------------------------------------------------------
 
 def get(session: Session, post_id: int) -> Post:

@@ -71,3 +71,14 @@ def test_checkpoint_blobs_cannot_revive_arbitrary_classes():
     revived = strict_serde().loads_typed(crafted)
     assert revived == {"x": {"id": "a", "source": "s", "heading": "h", "text": "t", "locale": "", "score": 0.0}}
     assert not isinstance(revived["x"], Passage)
+
+
+def test_a_brief_stored_just_before_a_crash_is_drafted_on_recovery(make_settings):
+    thread = thread_id_for("test", "stored-only")
+    with app.assemble(make_settings(), quiet=True) as plume:
+        with plume.db.session() as session:  # what runner.start stores before the graph's first step
+            posts.save_brief(session, thread_id=thread, text=BRIEF, actor="mia")
+        assert plume.runner.recover() == [thread]
+        drafted = plume.runner.outcome(thread).posts
+        assert plume.runner.recover() == []  # once drafted, there is nothing left to recover
+    assert sorted(p.network for p in drafted) == ["linkedin", "x"]
