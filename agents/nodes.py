@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -12,6 +13,7 @@ from agents import offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
 from core import checks, locales, platforms, posts, timing
+from core.brand import BrandProfile
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
 from core.errors import LLMUnavailable
 
@@ -48,7 +50,8 @@ def intake(state: BriefState, runtime: Runtime[Context]) -> dict:
     if not use_model(state, ctx):
         return {"brief": ruled.to_dict(), "offline": True}
     system, user = prompts.load("intake").render(
-        brand=ctx.profile.name, today=ctx.clock().astimezone(ruled_zone(ruled)).strftime("%A %d %B %Y %H:%M"),
+        brand=ctx.profile.name,
+        today=ctx.clock().astimezone(ZoneInfo(settings.plume_timezone)).strftime("%A %d %B %Y %H:%M"),
         timezone=settings.plume_timezone, networks=", ".join(platforms.names()),
         locales=", ".join(LOCALES), brief=state["text"])
     try:
@@ -62,12 +65,6 @@ def intake(state: BriefState, runtime: Runtime[Context]) -> dict:
         not_before=valid_time(fields.publish_after) or ruled.not_before,
         links=fields.links or ruled.links, constraints=fields.constraints, warnings=ruled.warnings)
     return {"brief": brief.to_dict(), "offline": False}
-
-
-def ruled_zone(brief: Brief):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(brief.timezone)
 
 
 def valid_time(value: str | None) -> str | None:
@@ -94,11 +91,12 @@ def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
     passages = [Passage.from_dict(p) for p in state.get("passages", [])]
     source = brief.locales[0]
     notes = list(state.get("notes", []))
+    profile = ctx.brand()
     drafted: dict[str, Variant] = {}
     offline_mode = not use_model(state, ctx)
     if not offline_mode:
         try:
-            drafted = model_drafts(ctx, brief, passages, source)
+            drafted = model_drafts(ctx, profile, brief, passages, source)
         except LLMUnavailable as exc:
             notes.append(fallback_note(exc))
             offline_mode = True
@@ -106,15 +104,15 @@ def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
     for network in brief.networks:
         variant = drafted.get(network)
         if variant is None:
-            variant = offline.compose(brief, network=network, locale=source, profile=ctx.brand(), passages=passages)
+            variant = offline.compose(brief, network=network, locale=source, profile=profile, passages=passages)
             if not offline_mode:
                 variant.warnings.append("The model skipped this network; this is a template draft.")
         variants.append({**variant.to_dict(), "stage": "new", "rounds": 0})
     return {"variants": variants, "phase": "draft", "notes": notes, "offline": offline_mode}
 
 
-def model_drafts(ctx: Context, brief: Brief, passages: list[Passage], locale: str) -> dict[str, Variant]:
-    profile = ctx.brand()
+def model_drafts(ctx: Context, profile: BrandProfile, brief: Brief, passages: list[Passage],
+                 locale: str) -> dict[str, Variant]:
     rules = "\n".join(f"- {p.label} ({p.name}): at most {p.max_length} characters as {p.label} counts them, "
                       f"at most {p.max_hashtags} hashtags. {p.tone}"
                       for p in (platform(ctx, n) for n in brief.networks))
