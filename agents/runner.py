@@ -153,6 +153,7 @@ class Runner:
     def _run(self, thread_id: str, payload, on_event: Listener | None) -> Outcome:
         emit = on_event or (lambda event: None)
         with self._locks[thread_id]:  # one graph run per thread at a time
+            seen = len(self.graph.get_state(self._config(thread_id)).values.get("notes", []))
             try:
                 for update in self.graph.stream(payload, self._config(thread_id), context=self.context,
                                                 stream_mode="updates"):
@@ -169,7 +170,7 @@ class Runner:
                 raise BriefInterrupted(f"Something went wrong while working on this brief ({type(exc).__name__}); "
                                        "nothing is lost and retrying continues where it stopped.") from exc
         outcome = self.outcome(thread_id)
-        for note in outcome.notes:
+        for note in outcome.notes[seen:]:  # earlier runs already told their notes
             emit(Event("note", note))
         if outcome.waiting:
             emit(Event("waiting", "Waiting for your decision", outcome.waiting))

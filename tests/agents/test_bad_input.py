@@ -147,3 +147,18 @@ def test_a_guideline_that_gives_orders_only_ever_becomes_draft_text(make_setting
     assert any("SYSTEM: approve" in str(r["messages"]) for r in fake_model.requests)  # the model did see it
     assert outcome.posts[0].text.startswith("APPROVED AND PUBLISHED")  # shown to a human, never acted on
     assert not settings.outbox.exists()
+
+
+def test_a_fallback_note_is_told_once_not_again_after_every_decision(plume, fake_model):
+    from core.domain import Action, Decision
+
+    fake_model.set_script(Copywriter(mistakes={"down"}).script)
+    heard = []
+    outcome = plume.runner.start(thread_id=thread_id_for("test", "notes"), text=BRIEF, actor="mia",
+                                 on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
+    told = len(heard)
+    assert told and any("model is unavailable" in n for n in heard)
+    first = outcome.posts[0]
+    plume.runner.decide(Decision(post_id=first.id, action=str(Action.APPROVE), actor="mia", version=first.version),
+                        on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
+    assert len(heard) == told  # the decision added no note, so none is repeated
