@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from agents.checkpoint import Checkpoints
 from agents.models import Model, make_model
 from agents.runner import Runner
 from agents.state import Context
-from core import logs
+from core import logs, rules
 from core.brand import BrandProfile
 from core.db import Database
 from core.domain import LOCALES, Post
@@ -23,9 +24,8 @@ from core.errors import PlumeError
 from core.publishers import OutboxPublisher
 from core.scheduler import Scheduler
 from core.settings import Settings, load
-from knowledge import proposals
 from knowledge.ingest import ingest
-from knowledge.profile import load_profile
+from knowledge.profile import load_profile, with_rules
 from knowledge.store import KnowledgeStore
 
 
@@ -68,8 +68,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     if knowledge.count() == 0 and settings.plume_kit.is_dir():
         if not quiet:
             print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
-        ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar,
-               proposals=proposals.book_path(settings.plume_home))
+        ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar, db=db)
     profile = load_profile(settings.plume_kit)
     hooks: list[Callable[[Post], None]] = []
     scheduler = Scheduler(db=db, publisher=OutboxPublisher(settings.outbox), home=settings.plume_home,
@@ -92,18 +91,23 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
 
 def cmd_ingest(settings: Settings, args) -> int:
     store = KnowledgeStore(settings, rebuild=args.rebuild)
-    report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune,
-                    proposals=proposals.book_path(settings.plume_home))
-    print(f"{report.summary()} {store.count()} passages in the store.")
-    for path, message in report.errors:
-        print(f"  ✗ {path}: {message}", file=sys.stderr)
+    db = Database(settings.db_url).migrate()
     try:
-        profile = load_profile(settings.plume_kit)
-    except PlumeError as exc:
-        print(f"  ✗ rule proposals not checked against the brand profile: {exc}", file=sys.stderr)
-        return 1
-    found = [p for p in report.proposals if not proposals.covered(p.rule, profile, p.locale)]
-    waiting = len(proposals.Book.load(proposals.book_path(settings.plume_home)).pending(profile))
+        report = ingest(store, [Path(p) for p in args.paths], progress=progress_bar, prune=args.prune, db=db)
+        print(f"{report.summary()} {store.count()} passages in the store.")
+        for path, message in report.errors:
+            print(f"  ✗ {path}: {message}", file=sys.stderr)
+        try:
+            profile = load_profile(settings.plume_kit)
+        except PlumeError as exc:
+            print(f"  ✗ rule proposals not checked against the brand profile: {exc}", file=sys.stderr)
+            return 1
+        with db.session() as session:
+            profile = with_rules(profile, rules.accepted(session))
+            waiting = len(rules.pending(session, profile))
+    finally:
+        db.dispose()
+    found = [r for r in report.proposals if not rules.covered(r.rule, profile, r.locale)]
     if found:
         more = f" ({waiting} waiting in all)" if waiting > len(found) else ""
         print(f"{len(found)} rule proposal{'s' if len(found) > 1 else ''} found{more} — review with `plume rules`")
@@ -118,8 +122,11 @@ def cmd_guidelines(settings: Settings, args) -> int:
     if store.count() == 0 and settings.plume_kit.is_dir():  # as on the first run of `plume`
         if not args.json:
             print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
-        ingest(store, [settings.plume_kit], progress=None if args.json else progress_bar,
-               proposals=proposals.book_path(settings.plume_home))
+        db = Database(settings.db_url).migrate()
+        try:
+            ingest(store, [settings.plume_kit], progress=None if args.json else progress_bar, db=db)
+        finally:
+            db.dispose()
     found = store.search(" ".join(args.query), k=args.k, locale=args.locale)
     if args.json:
         print(json.dumps([{"source": p.source, "heading": p.heading, "text": p.text, "score": round(p.score, 4)}
@@ -133,43 +140,54 @@ def cmd_guidelines(settings: Settings, args) -> int:
 
 
 def cmd_rules(settings: Settings, args) -> int:
-    book = proposals.Book.load(proposals.book_path(settings.plume_home))
-    profile = load_profile(settings.plume_kit)
-    if args.action == "list":
-        return print_rule_proposals(book.pending(profile), as_json=args.json)
-    if not args.numbers:
+    """Rules proposed from the guidelines and from reviewers' feedback: one list, one decision each.
+
+    Whoever runs the command on Plume's host decides (recorded as their login name), as an
+    approver does with a button in Slack."""
+    if args.action != "list" and not args.numbers:
         print(f"plume: say which proposal to {args.action}, e.g. `plume rules {args.action} 3`", file=sys.stderr)
         return 2
-    for number in args.numbers:
-        proposal = book.get(number)
-        if proposal.status != "open":
-            print(f"Proposal {number} was already {proposal.status}: {proposal.summary}.")
-        elif args.action == "dismiss":
-            proposals.dismiss(book, number)
-            print(f"✓ Proposal {number} dismissed: {proposal.summary}. It will not be proposed again.")
-        elif proposals.covered(proposal.rule, load_profile(settings.plume_kit), proposal.locale):
-            print(f"Proposal {number} is already in the brand profile ({proposal.summary}); nothing added.")
-        else:
-            target = proposals.accept(book, number, settings.plume_kit)
-            print(f"✓ Proposal {number} accepted: {proposal.summary}. Added to {target}; "
-                  "drafts follow it from Plume's next start.")
-    return 0
+    profile = load_profile(settings.plume_kit)
+    actor = f"{getpass.getuser()} (plume rules)"
+    db = Database(settings.db_url).migrate()
+    try:
+        with db.session() as session:
+            current = with_rules(profile, rules.accepted(session))
+            if args.action == "list":
+                return print_rule_proposals(rules.pending(session, current), as_json=args.json)
+        failed = 0
+        for number in args.numbers:
+            try:
+                with db.session() as session:
+                    rule = rules.settle(session, rule_id=number, actor=actor, accept=args.action == "accept",
+                                        approvers=[], check=lambda accepted, fragment: with_rules(
+                                            with_rules(profile, accepted), [fragment], strict=True))
+            except PlumeError as exc:  # the other numbers are still decided
+                print(f"  ✗ {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            done = "accepted: drafts follow it from now on" if args.action == "accept" else \
+                "dismissed: it will not be proposed again"
+            print(f"✓ Rule {number} {done} ({rule.summary}).")
+    finally:
+        db.dispose()
+    return 1 if failed else 0
 
 
-def print_rule_proposals(pending: list[proposals.Proposal], *, as_json: bool) -> int:
+def print_rule_proposals(pending: list[rules.Rule], *, as_json: bool) -> int:
     if as_json:
-        print(json.dumps([p.to_dict() for p in pending], ensure_ascii=False, indent=2))
+        print(json.dumps([{"id": r.id, "rule": r.rule, "summary": r.summary, "source": r.source,
+                           "evidence": r.evidence, "locale": r.locale, "found_in": r.found_in}
+                          for r in pending], ensure_ascii=False, indent=2))
         return 0
     if not pending:
-        print("No rule proposals waiting. `plume ingest` proposes rules it reads in the guidelines.")
+        print("No rule proposals waiting. `plume ingest` proposes rules it reads in the guidelines, and "
+              "Plume proposes one when reviewers repeat the same edit or request.")
         return 0
-    print(f"{len(pending)} rule proposal{'s' if len(pending) > 1 else ''} from the guidelines "
-          "(none applies until accepted):\n")
-    for proposal in pending:
-        where = proposal.found_in[0]
-        print(f"  [{proposal.id}] {proposal.summary}\n      {where['source']} › {where['heading']}\n"
-              f"      “{where['quote']}”")
-    print("\nAccept with `plume rules accept N` (added to the kit's brand.accepted.yaml), "
+    print(f"{len(pending)} rule proposal{'s' if len(pending) > 1 else ''} (none applies until accepted):\n")
+    for rule in pending:
+        print(f"  [{rule.id}] {rule.summary}\n      {rule.origin}")
+    print("\nAccept with `plume rules accept N` (applies to every following draft), "
           "or hide with `plume rules dismiss N`.")
     return 0
 
@@ -191,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     guide.add_argument("--k", type=int, default=4)
     guide.add_argument("--json", action="store_true")
     guide.add_argument("--locale", choices=sorted(LOCALES), help="the drafting language (default: guessed from the query)")
-    rules_cmd = sub.add_parser("rules", help="brand-rule proposals found in the guidelines: list, accept N, dismiss N")
+    rules_cmd = sub.add_parser("rules", help="proposed brand rules (from the guidelines and from feedback): "
+                                             "list, accept N, dismiss N")
     rules_cmd.add_argument("action", nargs="?", choices=["list", "accept", "dismiss"], default="list")
     rules_cmd.add_argument("numbers", nargs="*", type=int, metavar="N")
     rules_cmd.add_argument("--json", action="store_true")

@@ -122,6 +122,7 @@ def model_drafts(ctx: Context, profile: BrandProfile, brief: Brief, passages: li
         emoji=f"at most {profile.emoji.max}" if profile.emoji.allowed else "none",
         hashtags=f"at most {profile.hashtags.max}, {profile.hashtags.casing} case, always "
                  f"{' '.join(profile.hashtags.required) or 'nothing required'}",
+        topical=" ".join(profile.topical_hashtags(locale)) or "none",
         cta=profile.call_to_action.get(locale, ""), platforms=rules,
         disclosures="; ".join(f"add {d.tag} when the post is about {', '.join(d.when) or 'anything'}"
                               for d in profile.disclosures) or "none",
@@ -215,32 +216,37 @@ def localize(state: BriefState, runtime: Runtime[Context]) -> dict:
     brief = Brief.from_dict(state["brief"])
     source = [v for v in state["variants"] if v["locale"] == brief.locales[0]]
     notes = list(state.get("notes", []))
+    profile = ctx.brand()
     added = []
     for locale in brief.locales[1:]:
         adapted: dict[str, str] = {}
         if use_model(state, ctx):
             try:
-                adapted = model_localize(ctx, source, locale)
+                adapted = model_localize(ctx, profile, source, locale)
             except LLMUnavailable as exc:
                 notes.append(f"Localizing to {LOCALES[locale]} failed ({exc}); showing the source text.")
         for v in source:
             text = adapted.get(v["network"])
             warnings = [w for w in v.get("warnings", []) if w != NEEDS_MODEL_WARNING]
-            if text is None:
-                text, warnings = v["text"], [*warnings, NEEDS_MODEL_WARNING]
+            if text is None:  # the source text, with only the tags the brand swaps in this locale
+                text = offline.local_hashtags(v["text"], locale, profile)
+                warnings = [*warnings, NEEDS_MODEL_WARNING]
             added.append({**v, "locale": locale, "text": text, "warnings": warnings, "stage": "new",
                           "rounds": 0, "checks": [], "post_id": None, "version": 1})
     return {"variants": state["variants"] + added, "phase": "localize", "notes": notes}
 
 
-def model_localize(ctx: Context, source: list[dict], locale: str) -> dict[str, str]:
-    profile = ctx.brand()
+def model_localize(ctx: Context, profile: BrandProfile, source: list[dict], locale: str) -> dict[str, str]:
     glossary = ", ".join(f"{a} → {b}" for a, b in profile.glossary.get(locale, {}).items()) or "none"
+    equivalents = ", ".join(f"{a} → {b}" for a, b in profile.hashtag_equivalents(locale).items())
     drafts = "\n\n".join(f"### {v['network']} (max {platforms.get(v['network']).max_length} characters)\n{v['text']}"
                          for v in source)
     system, user = prompts.load("localize").render(brand=profile.name, language=LOCALES[locale], locale=locale,
                                                    formats=locales.examples(locale),
                                                    glossary=glossary, keep=", ".join(profile.do_not_translate) or "none",
+                                                   required=" ".join(profile.hashtags.required) or "none",
+                                                   equivalents=equivalents or "none",
+                                                   topical=" ".join(profile.topical_hashtags(locale)) or "none",
                                                    drafts=drafts)
     result: Drafts = ctx.model.structured(Drafts, system, user)
     return {p.network: p.text.strip() for p in result.posts if p.text.strip()}

@@ -1113,14 +1113,16 @@ def compose(
         style,
         platform,
     )
+    text = _render(parts, style)
     warnings = [OFFLINE_LABEL]
     if locale != source:
+        text = local_hashtags(text, locale, profile)
         warnings.append(NEEDS_MODEL_WARNING)
     citations = _citations(passages, platform)
     return Variant(
         network=platform.name,
         locale=locale,
-        text=_render(parts, style),
+        text=text,
         offline=True,
         warnings=warnings + notes,
         citations=citations,
@@ -1365,9 +1367,26 @@ def _hashtags(
     if not optional:
         return required, []
     by_goal = GOAL_TAGS.get(goal, {})
-    extra = usable([*profile.default_hashtags, *(by_goal.get(locale) or by_goal.get("en", []))])
+    extra = usable([*profile.topical_hashtags(locale), *(by_goal.get(locale) or by_goal.get("en", []))])
     room = min(limit, max(style.tags, len(required))) - len(required)
     return required, extra[: max(room, 0)]
+
+
+def local_hashtags(text: str, locale: str, profile: BrandProfile) -> str:
+    """The text with each tag the brand swaps in `locale` replaced by the local one (brand.yaml
+    hashtags.equivalents): an untranslated post still carries its audience's own tags."""
+    equivalents = {k.casefold(): v for k, v in profile.hashtag_equivalents(locale).items()}
+    for tag in dict.fromkeys(platforms.hashtags(text)):
+        local = equivalents.get(tag.casefold())
+        if local is None:
+            continue
+        tag_alone = rf"(?<![\w/#＃&]){re.escape(tag)}(?!\w)"
+        if local.casefold() in {t.casefold() for t in platforms.hashtags(text)}:
+            # The local tag is already there: drop this one rather than repeat it.
+            text = re.sub(rf"[ \t]+{tag_alone}|{tag_alone}[ \t]*", "", text)
+        else:
+            text = re.sub(tag_alone, lambda _, local=local: local, text)
+    return text
 
 
 def _case_tag(tag: str, casing: str) -> str:

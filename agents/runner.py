@@ -15,7 +15,7 @@ from langgraph.types import Command
 from agents import answer, offline
 from agents.graph import build
 from agents.state import Context
-from core import feedback, posts
+from core import feedback, posts, rules
 from core.domain import Decision, Post, Status
 from core.errors import PlumeError
 
@@ -53,7 +53,7 @@ class Outcome:
     posts: list[Post]
     notes: list[str]
     brief: dict
-    proposals: list[feedback.Rule] = field(default_factory=list)  # rules a decision made worth proposing
+    proposals: list[rules.Rule] = field(default_factory=list)  # rules a decision made worth proposing
 
     @property
     def waiting(self) -> list[Post]:

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Protocol, TypedDict
 
 from agents.models import Model
-from core import feedback
+from core import rules
 from core.brand import BrandProfile
 from core.db import Database
 from core.domain import Passage
 from core.settings import Settings
+from knowledge.profile import with_rules
 
 
 class Knowledge(Protocol):
@@ -52,4 +53,9 @@ class Context:
     def brand(self) -> BrandProfile:
         """The kit's profile plus the rules humans accepted, read fresh so an accept applies to the next draft."""
         with self.db.session() as session:
-            return feedback.current(session, self.profile)
+            return with_rules(self.profile, rules.accepted(session))
+
+    def check_rule(self, accepted: list[dict], rule: dict) -> None:
+        """Raise ValidationFailed unless `rule` can join the kit's profile and the `accepted` rules
+        (core.rules.settle's check)."""
+        with_rules(with_rules(self.profile, accepted), [rule], strict=True)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from core import feedback, platforms, posts
+from core import platforms, posts, rules
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import InvalidTransition, PlumeError
 
@@ -26,8 +26,8 @@ Then decide each draft by its number:
   reject N [REASON]      drop draft N
   retry N                put a failed post back on the schedule
   posted N / notposted N after checking the network, settle a post whose outcome is unknown
-  proposals              rules Plume learned from repeated edits and requests; accept N / dismiss N
-                         (rules found in the guidelines themselves: `plume rules` outside the shell)
+  proposals              brand rules Plume proposes (read in the guidelines, or learned from repeated
+                         edits and requests); accept N / dismiss N
   list                   show the drafts again       queue   what is scheduled
   a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
   continue               carry on with the last brief after an error
@@ -250,17 +250,21 @@ class Shell:
         self.decide(post, Action.REJECT, reason=reason)
 
     def show_rules(self) -> None:
+        current = self.plume.runner.context.brand()
         with self.plume.db.session() as session:
-            found = feedback.rules(session)
+            found = rules.pending(session, current)
         if not found:
-            self.say("No rules proposed yet: Plume proposes one when reviewers repeat the same edit or request.")
+            self.say("No rules proposed yet: `plume ingest` proposes the rules it reads in the guidelines, "
+                     "and Plume proposes one when reviewers repeat the same edit or request.")
         for rule in found:
-            self.say(f"  #{rule.id} [{rule.status}] {rule.summary} — {rule.evidence}")
+            self.say(f"  #{rule.id} {rule.summary}\n      {rule.origin}")
+        if found:
+            self.say("  accept N applies a rule to every following draft; dismiss N hides it for good.")
 
     def accept(self, rest: str, *, accept: bool = True) -> None:
         with self.plume.db.session() as session:
-            rule = feedback.settle(session, rule_id=int(rest.split()[0]), actor=self.user, accept=accept,
-                                   approvers=self.plume.settings.approvers)
+            rule = rules.settle(session, rule_id=int(rest.split()[0]), actor=self.user, accept=accept,
+                                approvers=self.plume.settings.approvers, check=self.plume.runner.context.check_rule)
         self.say(f"Rule #{rule.id} {rule.status}: {rule.summary}.")
 
     def dismiss(self, rest: str) -> None:

@@ -9,7 +9,7 @@ Severity says what a failure means:
   glossary terms lost in localization.
 - "warning" — style the brand prefers but a human may knowingly accept: hashtag casing,
   required hashtags (they can collide with a network's tight cap, e.g. one tag on Threads),
-  emoji policy and brand-name spelling.
+  emoji policy, brand-name spelling, number formats and the locale's own hashtags.
 
 Words and phrases match whole words, ignoring case but not accents ("marche" is not
 "marché"), after Unicode NFC normalisation so composed and decomposed accents are equal.
@@ -41,6 +41,7 @@ FORBIDDEN_HASHTAGS = "forbidden_hashtags"
 BANNED_WORDS = "banned_words"
 DISCLOSURES = "disclosures"
 LOCALE_FORMAT = "locale_format"
+LOCAL_HASHTAGS = "local_hashtags"
 EMOJI = "emoji"
 BRAND_SPELLING = "brand_spelling"
 PLACEHOLDERS = "placeholders"
@@ -91,7 +92,7 @@ def run(
         hashtag_limit(written, platform, profile.hashtags),
         mention_limit(written, platform),
         link_limit(written, platform),
-        hashtag_casing(written, profile.hashtags, exempt=_prescribed_tags(profile)),
+        hashtag_casing(written, profile.hashtags, exempt=_prescribed_tags(profile, locale)),
         required_hashtags(written, profile.hashtags),
         forbidden_hashtags(written, profile.hashtags),
         banned_words(written, profile.banned),
@@ -102,6 +103,8 @@ def run(
         link_format(written),
         locale_format(written, locale),
     ]
+    if equivalents := profile.hashtag_equivalents(locale):
+        checks.append(local_hashtags(written, equivalents, locale))
     if source_text is not None:
         source = _nfc(source_text)
         if profile.do_not_translate:
@@ -316,6 +319,17 @@ def locale_format(text: str, locale: str) -> Check:
     return Check(LOCALE_FORMAT, True, f"Numbers, prices and times written the {language} way", WARNING)
 
 
+def local_hashtags(text: str, equivalents: dict[str, str], locale: str) -> Check:
+    """Tags the brand swaps for a local one in `locale` (#SpecialtyCoffee → #CaféDeSpécialité)."""
+    language = LOCALES.get(locale.split("-")[0].lower(), locale)
+    local = {_tag_key(tag): target for tag, target in equivalents.items()}
+    found = _unique(t for t in platforms.hashtags(text) if _tag_key(t) in local)
+    if found:
+        swaps = "; ".join(f"use {local[_tag_key(t)]} instead of {t}" for t in found)
+        return Check(LOCAL_HASHTAGS, False, f"In {language} posts, {swaps}", WARNING)
+    return Check(LOCAL_HASHTAGS, True, f"Hashtags are the {language} ones", WARNING)
+
+
 def do_not_translate(text: str, source: str, terms: list[str]) -> Check:
     lost = [t for t in terms if _find(source, t) and not _find(text, t, exact=True)]
     if lost:
@@ -407,9 +421,10 @@ def _disclosure_reason(disclosure: Disclosure, *, text: str, brief_text: str) ->
     return None
 
 
-def _prescribed_tags(profile: BrandProfile) -> list[str]:
+def _prescribed_tags(profile: BrandProfile, locale: str) -> list[str]:
     disclosed = [d.tag for d in profile.disclosures if d.tag.strip().startswith(("#", "＃"))]
-    return [*disclosed, *profile.hashtags.required, *profile.default_hashtags]
+    local = profile.hashtag_equivalents(locale).values()
+    return [*disclosed, *profile.hashtags.required, *profile.topical_hashtags(locale), *local]
 
 
 def _glossary_for(profile: BrandProfile, locale: str) -> dict[str, str]:

@@ -1,50 +1,26 @@
 """Learning from feedback: reasons and edits are kept, and a repeated pattern becomes a proposed rule
-that applies to future drafts only once a human accepts it."""
+(core.rules) that applies to future drafts only once a human accepts it."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import rules
 from core.brand import BrandProfile
 from core.domain import Action, Decision, Post
-from core.errors import InvalidTransition, NotFound
-from core.models import FeedbackRow, RuleRow
-from core.posts import now, require_approver
+from core.models import FeedbackRow
+from core.posts import now
 
 REPEATS = 2  # the same replacement or the same request twice is a pattern worth proposing
 MAX_SPAN = 3  # words: longer rewrites are edits of substance, not vocabulary
 STOPWORDS = {"a", "an", "the", "and", "or", "to", "of", "in", "on", "for", "le", "la", "les", "l'", "un", "une",
              "de", "des", "du", "et", "ou", "à", "au", "aux", "en"}
 _TOKEN = re.compile(r"https?://\S+|[#@]?[\w'’-]+|\S")
-
-
-@dataclass
-class Rule:
-    id: int
-    kind: str  # "banned" | "note"
-    rule: dict
-    evidence: str
-    source: str
-    status: str
-    decided_by: str | None = None
-
-    @property
-    def summary(self) -> str:
-        if self.kind == "banned":
-            replacement = self.rule.get("replacement")
-            return (f"avoid “{self.rule['word']}”" + (f" — write “{replacement}” instead" if replacement else ""))
-        return f"reviewers ask: “{self.rule['note']}”"
-
-
-def _rule(row: RuleRow) -> Rule:
-    return Rule(row.id, row.kind, dict(row.rule), row.evidence, row.source, row.status, row.decided_by)
 
 
 def replacements(before: str, after: str) -> list[tuple[str, str]]:
@@ -70,7 +46,7 @@ def normalize(reason: str) -> str:
     return " ".join(re.sub(r"[^\w\s'’-]", " ", reason.lower()).split())
 
 
-def record(session: Session, *, before: Post, decision: Decision, profile: BrandProfile) -> list[Rule]:
+def record(session: Session, *, before: Post, decision: Decision, profile: BrandProfile) -> list[rules.Rule]:
     """Keep what a human said or changed; return the rules this made worth proposing (new ones only)."""
     action = Action(decision.action)
     if action is Action.EDIT and decision.text and decision.text.strip() != before.text:
@@ -85,7 +61,7 @@ def record(session: Session, *, before: Post, decision: Decision, profile: Brand
     return propose(session, profile=profile)
 
 
-def propose(session: Session, *, profile: BrandProfile) -> list[Rule]:
+def propose(session: Session, *, profile: BrandProfile) -> list[rules.Rule]:
     rows = list(session.scalars(select(FeedbackRow)))
     swaps = Counter(s for r in rows if r.kind == "edit" for s in set(replacements(r.before, r.after)))
     asked = Counter(normalize(r.reason) for r in rows if r.kind == "reason" and normalize(r.reason))
@@ -93,58 +69,13 @@ def propose(session: Session, *, profile: BrandProfile) -> list[Rule]:
     # Words of the brand's own names are never proposed for banning, even one at a time.
     protected = {w for t in profile.do_not_translate + profile.spellings for w in t.lower().split()}
     candidates = [
-        (f"banned:{word}", "banned", {"word": word, "replacement": added},
-         f"replaced “{word}”" + (f" with “{added}”" if added else "") + f" in {n} edits")
+        ({"banned": {word: added}}, f"replaced “{word}”" + (f" with “{added}”" if added else "") + f" in {n} edits")
         for (word, added), n in swaps.items()
         if n >= REPEATS and word not in banned and word not in protected
     ] + [
-        (f"note:{reason}", "note", {"note": reason}, f"asked {n} times in change requests or rejections")
+        ({"reviewer_notes": [reason]}, f"asked {n} times in change requests or rejections")
         for reason, n in asked.items() if n >= REPEATS
     ]
-    known = set(session.scalars(select(RuleRow.key)))
-    fresh = []
-    for key, kind, rule, evidence in candidates:
-        if key[:300] not in known:
-            row = RuleRow(key=key[:300], kind=kind, rule=rule, evidence=evidence, source="feedback",
-                          status="proposed", created_at=now())
-            session.add(row)
-            session.flush()
-            fresh.append(_rule(row))
-    return fresh
-
-
-def rules(session: Session, *, status: str | None = None) -> list[Rule]:
-    query = select(RuleRow).order_by(RuleRow.id)
-    if status:
-        query = query.where(RuleRow.status == status)
-    return [_rule(r) for r in session.scalars(query)]
-
-
-def settle(session: Session, *, rule_id: int, actor: str, accept: bool, approvers: list[str]) -> Rule:
-    """An approver accepts (it applies to the next drafts) or dismisses (never proposed again) a rule."""
-    require_approver(session, actor=actor, approvers=approvers, doing="change the brand rules")
-    row = session.get(RuleRow, rule_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"There is no proposed rule #{rule_id}.")
-    if row.status != "proposed":
-        raise InvalidTransition(f"Rule #{rule_id} was already {row.status} by {row.decided_by}.",
-                                current=row.status, decided_by=row.decided_by)
-    row.status, row.decided_by, row.decided_at = ("accepted" if accept else "dismissed"), actor, now()
-    session.flush()
-    return _rule(row)
-
-
-def apply(profile: BrandProfile, accepted: list[Rule]) -> BrandProfile:
-    """The brand profile with the accepted rules on top (the kit's own files stay as they are)."""
-    banned = dict(profile.banned)
-    notes = list(profile.reviewer_notes)
-    for rule in accepted:
-        if rule.kind == "banned":
-            banned.setdefault(rule.rule["word"], rule.rule.get("replacement", ""))
-        elif rule.kind == "note" and rule.rule["note"] not in notes:
-            notes.append(rule.rule["note"])
-    return dataclasses.replace(profile, banned=banned, reviewer_notes=notes)
-
-
-def current(session: Session, profile: BrandProfile) -> BrandProfile:
-    return apply(profile, rules(session, status="accepted"))
+    fresh = (rules.propose(session, rule=rule, evidence=evidence, source=rules.FEEDBACK)
+             for rule, evidence in candidates)
+    return [rule for rule in fresh if rule is not None]

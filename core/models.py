@@ -166,17 +166,28 @@ class FeedbackRow(Base):
 
 
 class RuleRow(Base):
-    """A brand rule Plume proposes; it applies only once a human accepts it."""
+    """A brand rule Plume proposes (core.rules); it applies only once a human accepts it."""
 
     __tablename__ = "brand_rules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)  # one proposal per rule, ever
-    kind: Mapped[str] = mapped_column(String(20))  # "banned" | "note"
-    rule: Mapped[dict] = mapped_column(JSON, default=dict)
+    kind: Mapped[str] = mapped_column(String(20))  # the brand.yaml key it sets: "banned", "hashtags"…
+    rule: Mapped[dict] = mapped_column(JSON, default=dict)  # a brand.yaml fragment
     evidence: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(20), default="feedback")
+    source: Mapped[str] = mapped_column(String(20), default="feedback")  # "feedback" | "guidelines"
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    found_in: Mapped[list] = mapped_column(JSON, default=list)  # [{source, heading, quote}]
     status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed | accepted | dismissed
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RuleSourceRow(Base):
+    """A guideline file `plume ingest` read for rules, and the version it read."""
+
+    __tablename__ = "rule_sources"
+
+    source: Mapped[str] = mapped_column(String(500), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import rules
+from core.db import Database
 from core.domain import LOCALES
 from core.errors import ValidationFailed
 from knowledge.chunking import size_sections
-from knowledge.proposals import Book, Finding, Proposal, find_rules
+from knowledge.proposals import find_rules
 from knowledge.readers import READERS, check_size, split_front_matter  # noqa: F401 (moved)
 from knowledge.store import ChunkRecord, KnowledgeStore
 
@@ -50,7 +52,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)  # unchanged since the last ingest
     removed: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, what went wrong)
-    proposals: list[Proposal] = field(default_factory=list)  # rule proposals new to the file
+    proposals: list[rules.Rule] = field(default_factory=list)  # rules found, new to the store
     chunks: int = 0  # chunks embedded by this run
     seconds: float = 0.0
 
@@ -83,7 +85,7 @@ def ingest(
     *,
     progress: Progress | None = None,
     prune: bool = False,
-    proposals: Path | None = None,
+    db: Database | None = None,
 ) -> IngestReport:
     """Bring the store in line with the files under `paths` (folders are walked recursively).
 
@@ -93,28 +95,29 @@ def ingest(
     store or embeddings server raises (StorageError, LLMUnavailable): that is no one file's
     fault, and sources left half-stored are re-ingested by the next run.
 
-    With `proposals` (a proposals file, see knowledge.proposals), the rules each file's prose
-    states are recorded there for a human to review; `report.proposals` holds the new ones.
-    A file already indexed but never read for rules (an older store) is read for them too.
+    With `db`, the rules each file's prose states are stored as proposals for a human to
+    review (core.rules); `report.proposals` holds the new ones. A file already indexed but
+    never read for rules (a new database) is read for them too.
     """
     started = time.monotonic()
     report = IngestReport()
     files, complete = _collect(paths, report)
     stored = store.sources()
-    book = Book.load(proposals) if proposals is not None else None
+    if db is not None:
+        with db.session() as session:
+            scanned = rules.scanned(session)
     planned: list[ChunkRecord] = []
+    found: list[tuple[str, str, str, list[rules.Finding]]] = []  # source, digest, locale, findings
     for file in files:
         try:
             check_size(file.path)
             digest = content_hash(file.path)
             unchanged = stored.get(file.source) == digest
-            if unchanged and not (book and book.needs_scan(file.source, digest)):
+            if unchanged and (db is None or scanned.get(file.source) == digest):
                 report.skipped.append(file.source)
                 continue
             records, findings = read(file.path, file.source, digest, folders=file.folders)
-            if book is not None:
-                locale = records[0].locale
-                report.proposals += book.record(file.source, digest, locale, findings)
+            found.append((file.source, digest, records[0].locale, findings))
         except Exception as exc:  # any reader failure stays a per-file error
             report.errors.append((str(file.path), _describe(exc)))
             continue
@@ -133,12 +136,16 @@ def ingest(
             for source in sorted(stored.keys() - present):
                 store.delete_source(source)
                 report.removed.append(source)
-                if book is not None:
-                    book.remove_source(source)
         else:
             report.errors.append(("--prune", "skipped because a path above is missing"))
-    if book is not None:
-        book.save()
+    if db is not None:
+        with db.session() as session:
+            for source, digest, locale, findings in found:
+                report.proposals += rules.record_guidelines(
+                    session, source=source, digest=digest, locale=locale, findings=findings
+                )
+            for source in report.removed:
+                rules.forget_source(session, source=source)
     report.seconds = time.monotonic() - started
     return report
 
@@ -152,7 +159,7 @@ def prepare(
 
 def read(
     path: Path, source: str, digest: str, *, folders: Iterable[str] = ()
-) -> tuple[list[ChunkRecord], list[Finding]]:
+) -> tuple[list[ChunkRecord], list[rules.Finding]]:
     """One file's chunks ready to embed, and the rules its prose states."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
@@ -179,7 +186,7 @@ def read(
         )
         for i, c in enumerate(chunks)
     ]
-    return records, find_rules(sections, source=source)
+    return records, find_rules(sections)
 
 
 def content_hash(path: Path) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import fields
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,56 +15,51 @@ from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.domain import LOCALES
 from core.errors import ValidationFailed
 
+log = logging.getLogger(__name__)
+
 FILENAMES = ("brand.yaml", "brand.yml")
-ACCEPTED = "brand.accepted.yaml"
 CASINGS = ("camel", "lower", "any")
-# Keys whose values add up when accepted rules are merged over brand.yaml.
+# Keys whose values add up when accepted rules are merged over the profile.
 _LISTS = ("spellings", "do_not_translate", "default_hashtags", "reviewer_notes")
 
 
 def load_profile(kit_dir: Path) -> BrandProfile:
-    """The profile in `kit_dir/brand.yaml` (or the YAML file given), with the rules accepted
-    since in its sibling brand.accepted.yaml merged over it; no file means defaults.
-
-    brand.accepted.yaml is written by `plume rules accept N` (one YAML document per rule, so
-    brand.yaml and its comments are never rewritten by a program). Merging extends lists and
-    word tables (banned, glossary, required/forbidden hashtags, disclosures by tag) and
-    replaces single values (emoji.max, hashtags.max…).
-    """
+    """The profile in `kit_dir/brand.yaml` (or the YAML file given); no file means defaults."""
     kit_dir = Path(kit_dir)
     candidates = [kit_dir] if kit_dir.is_file() else [kit_dir / name for name in FILENAMES]
     path = next((p for p in candidates if p.is_file()), None)
-    extra = accepted_path(kit_dir)
-    text = _read(path) if path else ""
-    profile = parse_profile(text, source=str(path)) if path else BrandProfile()
-    if not extra.is_file():
+    return parse_profile(_read(path), source=str(path)) if path else BrandProfile()
+
+
+def with_rules(
+    profile: BrandProfile, rules: Iterable[dict[str, Any]], *, strict: bool = False
+) -> BrandProfile:
+    """The profile with accepted rules (brand.yaml fragments, see core.rules) merged over it.
+
+    Lists and word tables are extended, single values replaced. A rule that would make the
+    profile invalid (at most 2 hashtags while 3 are required) raises ValidationFailed with
+    `strict` (how a rule is checked before it is accepted); otherwise it is left out and
+    logged, so a kit edited since can never stop drafting.
+    """
+    rules = list(rules)
+    if not rules:
         return profile
-    merged = (_load_yaml(text, str(path)) if path else None) or {}
-    for n, snippet in enumerate(_load_documents(_read(extra), str(extra)), start=1):
-        if snippet is None:
-            continue
-        try:  # each snippet must be valid on its own, so a mistake names its document
-            _profile(snippet)
+    data = {k: v for k, v in asdict(profile).items() if v not in ("", [], {})}
+    for rule in rules:
+        merged = merge_rules(data, rule)
+        try:
+            _profile(merged)
         except ValidationFailed as exc:
-            raise ValidationFailed(f"{extra} (document {n}): {exc}") from None
-        merged = merge_rules(merged, snippet)
-    source = f"{path.name if path else 'defaults'} + {extra}"
-    try:
-        return _profile(merged)
-    except ValidationFailed as exc:
-        raise ValidationFailed(f"{source}: {exc}") from None
-
-
-def accepted_path(kit: Path) -> Path:
-    """Where accepted rules go: beside brand.yaml (`acme.yml` → `acme.accepted.yml`)."""
-    kit = Path(kit)
-    if kit.is_file():
-        return kit.with_name(f"{kit.stem}.accepted{kit.suffix}")
-    return kit / ACCEPTED
+            if strict:
+                raise ValidationFailed(f"This rule cannot apply to the brand profile: {exc}.") from None
+            log.warning("accepted rule %s left out: %s", rule, exc)
+            continue
+        data = merged
+    return _profile(data)
 
 
 def merge_rules(base: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    """brand.yaml data with a snippet of accepted rules merged over it (both already valid)."""
+    """brand.yaml data with a fragment of accepted rules merged over it."""
     merged = dict(base) if isinstance(base, dict) else {}
     for key, value in extra.items():
         old = merged.get(key)
@@ -95,6 +92,14 @@ def _merge_policy(key: str, old: Any, new: Any) -> Any:
     for name, value in mapping(new).items():
         if key == "hashtags" and name in ("required", "forbidden"):
             merged[name] = _union(_as_list(merged.get(name)), _as_list(value))
+        elif key == "hashtags" and name == "topical":
+            merged[name] = {**(merged.get(name) or {})}
+            for locale, tags in value.items():
+                merged[name][locale] = _union(_as_list(merged[name].get(locale)), _as_list(tags))
+        elif key == "hashtags" and name == "equivalents":
+            merged[name] = {**(merged.get(name) or {})}
+            for locale, pairs in value.items():
+                merged[name][locale] = {**(merged[name].get(locale) or {}), **pairs}
         else:
             merged[name] = value
     return merged
@@ -148,13 +153,6 @@ def _load_yaml(text: str, source: str) -> Any:
         raise _malformed(exc, source) from None
 
 
-def _load_documents(text: str, source: str) -> list[Any]:
-    try:
-        return list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
-        raise _malformed(exc, source) from None
-
-
 def _malformed(exc: yaml.YAMLError, source: str) -> ValidationFailed:
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -204,10 +202,13 @@ def _profile(data: Any) -> BrandProfile:
     if "do_not_translate" in data:
         profile.do_not_translate = _texts(data["do_not_translate"], "do_not_translate")
     if "default_hashtags" in data:
-        profile.default_hashtags = [
-            _tag(t, "default_hashtags")
-            for t in _texts(data["default_hashtags"], "default_hashtags")
-        ]
+        if isinstance(data["default_hashtags"], dict):
+            # The natural guess for per-locale tags; say where they go instead.
+            raise ValidationFailed(
+                "default_hashtags must be a list (the tags of every locale); "
+                "give a locale its own under hashtags.topical"
+            )
+        profile.default_hashtags = _tags(data["default_hashtags"], "default_hashtags")
     if "reviewer_notes" in data:
         profile.reviewer_notes = _texts(data["reviewer_notes"], "reviewer_notes")
     return profile
@@ -256,7 +257,7 @@ def _emoji(value: Any) -> EmojiPolicy:
 
 def _hashtags(value: Any) -> HashtagPolicy:
     value = _mapping(value, "hashtags")
-    _only(value, ["max", "casing", "required", "forbidden"], "hashtags")
+    _only(value, ["max", "casing", "required", "forbidden", "topical", "equivalents"], "hashtags")
     policy = HashtagPolicy()
     if "max" in value:
         policy.max = _count(value["max"], "hashtags.max")
@@ -269,13 +270,42 @@ def _hashtags(value: Any) -> HashtagPolicy:
         policy.casing = casing
     for name in ("required", "forbidden"):
         if name in value:
-            key = f"hashtags.{name}"
-            setattr(policy, name, [_tag(t, key) for t in _texts(value[name], key)])
+            setattr(policy, name, _tags(value[name], f"hashtags.{name}"))
     if len(policy.required) > policy.max:
         raise ValidationFailed(
             f"hashtags.required lists {len(policy.required)} tags but hashtags.max is {policy.max}"
         )
+    if "topical" in value:
+        policy.topical = {
+            _locale(code, "hashtags.topical"): _tags(tags, f"hashtags.topical.{code}")
+            for code, tags in _mapping(value["topical"], "hashtags.topical").items()
+        }
+    if "equivalents" in value:
+        policy.equivalents = {
+            _locale(code, "hashtags.equivalents"): _equivalents(
+                pairs, f"hashtags.equivalents.{code}", policy
+            )
+            for code, pairs in _mapping(value["equivalents"], "hashtags.equivalents").items()
+        }
     return policy
+
+
+def _equivalents(value: Any, key: str, policy: HashtagPolicy) -> dict[str, str]:
+    # Refused rather than skipped later: each would have the check ask for a change that breaks
+    # another rule (the brand's own tag is the same everywhere) or that changes nothing.
+    required = {t.casefold() for t in policy.required}
+    forbidden = {t.casefold() for t in policy.forbidden}
+    pairs = {}
+    for name, target in _mapping(value, key).items():
+        tag, local = _tag(name, key), _tag(target, f"{key}.{name}")
+        if tag.casefold() in required:
+            raise ValidationFailed(f"{key}: {tag} is a required tag, the same in every locale")
+        if local.casefold() in forbidden:
+            raise ValidationFailed(f"{key}: {tag} maps to {local}, which hashtags.forbidden lists")
+        if local.casefold() == tag.casefold():
+            raise ValidationFailed(f"{key}: {tag} maps to itself; remove the line")
+        pairs[tag] = local
+    return pairs
 
 
 def _only(mapping: dict[str, Any], allowed: list[str], where: str) -> None:
@@ -331,6 +361,10 @@ def _tag(value: Any, key: str) -> str:
     if " " in tag:
         raise ValidationFailed(f"{key}: a hashtag cannot contain spaces, got {tag!r}")
     return tag if tag.startswith("#") else f"#{tag}"
+
+
+def _tags(value: Any, key: str) -> list[str]:
+    return [_tag(t, key) for t in _texts(value, key)]
 
 
 def _flag(value: Any, key: str) -> bool:

@@ -1,4 +1,4 @@
-"""Rule proposals: brand-profile rules found in the guidelines' prose, kept until a human decides.
+"""Brand-profile rules stated in the guidelines' prose, found for a human to accept (core.rules).
 
 `plume ingest` reads sentences such as "never say "X"", "avoid "X"", "write "Y", not "X"",
 "always include #Tag", "use #ad for partnerships", "n'écrivez jamais « X »", "évitez « X »",
@@ -6,50 +6,23 @@
 turns each into one small brand.yaml fragment. Prose only yields a word when the guideline
 quotes it ("…", “…”, « … »): unquoted prose is too ambiguous to turn into a rule.
 
-Nothing found here changes what Plume does. Proposals wait in PLUME_HOME/proposed_rules.yaml
-(rewritten by Plume; edit the kit, not this file). `plume rules` lists those the profile does
-not already hold; `plume rules accept N` appends that one rule to the kit's
-brand.accepted.yaml (see knowledge.profile), `plume rules dismiss N` hides it for good.
+Nothing found here changes what Plume does: `plume ingest` stores each finding as a proposal
+in core.rules, beside the rules learned from reviewers' feedback, and an approver accepts or
+dismisses it (`plume rules`, the shell's `proposals`, Slack's App Home).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from core.brand import BrandProfile
-from core.errors import NotFound, ValidationFailed
+from core.rules import Finding, rule_key
 from knowledge.chunking import SEPARATOR, Section
-from knowledge.profile import ACCEPTED, accepted_path, load_profile
 
-FILENAME = "proposed_rules.yaml"
 MAX_PROSE_WORDS = 4  # a quoted term longer than this is an example sentence, not a word to ban
 MAX_TABLE_WORDS = 6
 MAX_QUOTE = 240
-
-# --- finding rules in text --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One candidate rule, as a brand.yaml fragment, with where it was read."""
-
-    rule: dict[str, Any]
-    source: str
-    heading: str
-    quote: str
-
-    @property
-    def key(self) -> str:
-        return rule_key(self.rule)
-
 
 _Q = r"(?:\"([^\"\n]{1,80})\"|“([^”\n]{1,80})”|«\s*([^»\n]{1,80}?)\s*»)"  # one quoted term
 _QUOTED = re.compile(_Q)
@@ -135,14 +108,13 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[^\s\w]*[A-ZÀ-ÖØ-Þ#«\"“])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
-def find_rules(sections: Iterable[Section], *, source: str) -> list[Finding]:
+def find_rules(sections: Iterable[Section]) -> list[Finding]:
     """Candidate rules in a document's sections, in reading order, without duplicates."""
     found: dict[str, Finding] = {}
     for section in sections:
         heading = SEPARATOR.join(section.path)
         for quote, rule in _rules_in(section.text):
-            finding = Finding(rule, source, heading, _clip(quote))
-            found.setdefault(finding.key, finding)
+            found.setdefault(rule_key(rule), Finding(rule, heading, _clip(quote)))
     return list(found.values())
 
 
@@ -290,269 +262,3 @@ def _singular(phrase: str) -> str:
 def _clip(quote: str) -> str:
     quote = " ".join(quote.split())
     return quote if len(quote) <= MAX_QUOTE else quote[: MAX_QUOTE - 1] + "…"
-
-
-# --- what a rule says, and whether the profile already has it ---------------------------------
-
-
-def rule_key(rule: dict[str, Any]) -> str:
-    """Identity of a rule: the same banned word with another replacement is the same rule."""
-    if "banned" in rule:
-        return "banned:" + next(iter(rule["banned"])).lower()
-    return json.dumps(rule, sort_keys=True, ensure_ascii=False).lower()
-
-
-def describe(rule: dict[str, Any]) -> str:
-    if "banned" in rule:
-        word, replacement = next(iter(rule["banned"].items()))
-        return f"avoid “{word}”" + (f" → write “{replacement}”" if replacement else "")
-    if "disclosures" in rule:
-        entry = rule["disclosures"][0]
-        return f"require {entry['tag']} when a post mentions “{entry['when'][0]}”"
-    if "hashtags" in rule:
-        ((what, value),) = rule["hashtags"].items()
-        if what == "max":
-            return f"at most {value} hashtags per post"
-        return f"{'always include' if what == 'required' else 'never use'} {value[0]}"
-    if "emoji" in rule:
-        ((what, value),) = rule["emoji"].items()
-        return "no emoji" if what == "allowed" else f"at most {value} emoji per post"
-    return json.dumps(rule, ensure_ascii=False)
-
-
-def covered(rule: dict[str, Any], profile: BrandProfile, locale: str = "") -> bool:
-    """Whether the profile already enforces the rule (so proposing it would be noise)."""
-    if "banned" in rule:
-        word = next(iter(rule["banned"])).lower()
-        if word in {w.lower() for w in profile.banned}:
-            return True
-        # A French "write X rather than cold brew" is what the fr glossary already enforces.
-        glossaries = [profile.glossary.get(locale, {})] if locale else profile.glossary.values()
-        return any(word in {t.lower() for t in terms} for terms in glossaries)
-    if "hashtags" in rule:
-        ((what, value),) = rule["hashtags"].items()
-        if what == "max":
-            return profile.hashtags.max == value
-        present = {t.lower() for t in getattr(profile.hashtags, what)}
-        return value[0].lower() in present
-    if "emoji" in rule:
-        ((what, value),) = rule["emoji"].items()
-        return profile.emoji.allowed == value if what == "allowed" else profile.emoji.max == value
-    if "disclosures" in rule:
-        entry = rule["disclosures"][0]
-        trigger = entry["when"][0].lower()
-        return any(
-            d.tag.lower() == entry["tag"].lower()
-            and any(trigger in w.lower() or w.lower() in trigger for w in d.when)
-            for d in profile.disclosures
-        )
-    return False
-
-
-# --- the proposals file -----------------------------------------------------------------------
-
-OPEN, ACCEPTED_STATUS, DISMISSED = "open", "accepted", "dismissed"
-_HEADER = """\
-# Brand-rule proposals that `plume ingest` found in the guidelines' prose.
-# Rewritten by Plume; nothing here applies to drafts.
-#   plume rules               list the proposals the brand profile does not already hold
-#   plume rules accept N      append proposal N to the kit's brand.accepted.yaml
-#   plume rules dismiss N     never list proposal N again
-"""
-
-
-@dataclass
-class Proposal:
-    id: int
-    rule: dict[str, Any]
-    locale: str = ""
-    status: str = OPEN
-    found_in: list[dict[str, str]] = field(default_factory=list)  # source, heading, quote
-
-    @property
-    def key(self) -> str:
-        return rule_key(self.rule)
-
-    @property
-    def summary(self) -> str:
-        return describe(self.rule)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "rule": self.rule,
-            "summary": self.summary,
-            "locale": self.locale,
-            "status": self.status,
-            "found_in": self.found_in,
-        }
-
-
-@dataclass
-class Book:
-    """The proposals file: proposals with stable numbers, and which file versions were read."""
-
-    path: Path
-    proposals: list[Proposal] = field(default_factory=list)
-    scanned: dict[str, str] = field(default_factory=dict)  # source -> content hash read
-    next_id: int = 1
-
-    @classmethod
-    def load(cls, path: Path) -> Book:
-        path = Path(path)
-        if not path.is_file():
-            return cls(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            proposals = [
-                Proposal(
-                    id=int(p["id"]),
-                    rule=dict(p["rule"]),
-                    locale=str(p.get("locale", "")),
-                    status=str(p.get("status", OPEN)),
-                    found_in=list(p.get("found_in", [])),
-                )
-                for p in data.get("proposals", [])
-            ]
-            scanned = {str(k): str(v) for k, v in (data.get("scanned") or {}).items()}
-            next_id = int(data.get("next_id", 1))
-        except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValidationFailed(
-                f"{path} is damaged ({exc}); delete it and run `plume ingest` again to rebuild it"
-            ) from None
-        return cls(path, proposals, scanned, max([next_id, *(p.id + 1 for p in proposals)]))
-
-    def save(self) -> None:
-        data = {
-            "next_id": self.next_id,
-            "proposals": [
-                {k: v for k, v in p.to_dict().items() if k != "summary"} for p in self.proposals
-            ],
-            "scanned": dict(sorted(self.scanned.items())),
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(
-            _HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100),
-            encoding="utf-8",
-        )
-        temporary.replace(self.path)
-
-    def needs_scan(self, source: str, digest: str) -> bool:
-        return self.scanned.get(source) != digest
-
-    def record(
-        self, source: str, digest: str, locale: str, findings: list[Finding]
-    ) -> list[Proposal]:
-        """Replace what `source` proposed with `findings`; returns the proposals new to the book.
-
-        A rule found again keeps its number and decision; a rule no file mentions any more
-        is dropped unless a human already decided it.
-        """
-        for proposal in self.proposals:
-            proposal.found_in = [w for w in proposal.found_in if w.get("source") != source]
-        self.scanned[source] = digest
-        by_key = {p.key: p for p in self.proposals}
-        new = []
-        for finding in findings:
-            where = {"source": source, "heading": finding.heading, "quote": finding.quote}
-            proposal = by_key.get(finding.key)
-            if proposal is None:
-                proposal = Proposal(self.next_id, finding.rule, locale)
-                self.next_id += 1
-                self.proposals.append(proposal)
-                by_key[proposal.key] = proposal
-                new.append(proposal)
-            if where not in proposal.found_in:
-                proposal.found_in.append(where)
-        self._drop_orphans()
-        return new
-
-    def remove_source(self, source: str) -> None:
-        for proposal in self.proposals:
-            proposal.found_in = [w for w in proposal.found_in if w.get("source") != source]
-        self.scanned.pop(source, None)
-        self._drop_orphans()
-
-    def _drop_orphans(self) -> None:
-        """Open proposals no file states any more go; decided ones stay (with their number)."""
-        self.proposals = [p for p in self.proposals if p.found_in or p.status != OPEN]
-
-    def pending(self, profile: BrandProfile) -> list[Proposal]:
-        """Open proposals the profile does not already enforce, oldest first."""
-        return [
-            p
-            for p in self.proposals
-            if p.status == OPEN and p.found_in and not covered(p.rule, profile, p.locale)
-        ]
-
-    def get(self, number: int) -> Proposal:
-        for proposal in self.proposals:
-            if proposal.id == number:
-                return proposal
-        raise NotFound(f"There is no rule proposal {number} (see `plume rules`).")
-
-
-def book_path(home: Path) -> Path:
-    return Path(home) / FILENAME
-
-
-def accept(book: Book, number: int, kit: Path, *, actor: str = "plume rules") -> Path:
-    """Append proposal `number` to the kit's brand.accepted.yaml; the profile must still load.
-
-    The human-written brand.yaml is never touched. The snippet is appended as its own YAML
-    document with a comment saying where the rule came from, so the file reads as a log of
-    decisions and hand edits in it survive.
-    """
-    proposal = book.get(number)
-    if proposal.status != OPEN:
-        raise ValidationFailed(f"Rule proposal {number} was already {proposal.status}.")
-    target = accepted_path(Path(kit))
-    before = target.read_text(encoding="utf-8") if target.is_file() else None
-    origin = proposal.found_in[0] if proposal.found_in else {}
-    lines = [
-        "---",
-        f"# Proposal {proposal.id}, accepted {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by {actor}: "
-        f"{proposal.summary}",
-    ]
-    if origin:
-        lines.append(f"# from {origin.get('source')} › {origin.get('heading')}")
-        lines.append("#   " + origin.get("quote", "").replace("\n", " "))
-    snippet = (
-        "\n".join(lines)
-        + "\n"
-        + yaml.safe_dump(
-            proposal.rule, sort_keys=False, allow_unicode=True, default_flow_style=False
-        )
-    )
-    header = "" if before else _ACCEPTED_HEADER
-    prefix = before if before is None or before.endswith("\n") else before + "\n"
-    target.write_text(header + (prefix or "") + snippet, encoding="utf-8")
-    try:
-        load_profile(Path(kit))
-    except ValidationFailed:
-        if before is None:
-            target.unlink()
-        else:
-            target.write_text(before, encoding="utf-8")
-        raise
-    proposal.status = ACCEPTED_STATUS
-    book.save()
-    return target
-
-
-def dismiss(book: Book, number: int) -> Proposal:
-    proposal = book.get(number)
-    if proposal.status != OPEN:
-        raise ValidationFailed(f"Rule proposal {number} was already {proposal.status}.")
-    proposal.status = DISMISSED
-    book.save()
-    return proposal
-
-
-_ACCEPTED_HEADER = f"""\
-# {ACCEPTED} — brand rules accepted with `plume rules accept N`.
-# Plume appends one YAML document per accepted rule and merges them over brand.yaml when it
-# loads the profile (lists and word tables are extended, single values replaced). Edit or
-# delete entries freely; keep each one valid brand.yaml syntax.
-"""

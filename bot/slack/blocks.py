@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core import platforms
 from core.domain import LOCALES, Passage, Post, Status
+from core.rules import Rule
 
 # Action and callback ids: listeners match on these, so they are the contract with Slack.
 APPROVE = "plume.approve"
@@ -287,16 +288,20 @@ def notice(text: str) -> dict:
     return message(text, [section(text)])
 
 
-def rule_proposal(rule) -> dict:
-    """A brand rule Plume learned from repeated feedback; approvers accept or dismiss it here."""
-    text = f"💡 Plume noticed a pattern: {escape(rule.summary)} ({escape(rule.evidence)})."
+def rule_proposal(rule: Rule) -> dict:
+    """A proposed brand rule (core.rules.Rule); approvers accept or dismiss it here."""
+    return message(f"💡 Proposed brand rule: {escape(rule.summary)}", rule_blocks(rule))
+
+
+def rule_blocks(rule: Rule) -> list[dict]:
+    text = f"💡 *Proposed brand rule #{rule.id}:* {escape(rule.summary)}\n{escape(clip(rule.origin, 600))}"
     if rule.status == "proposed":
-        return message(text, [section(text + " Accept it to apply it to every future draft."),
-                              {"type": "actions", "block_id": f"rule:{rule.id}", "elements": [
-                                  button("Accept rule", RULE_ACCEPT, str(rule.id), "primary"),
-                                  button("Dismiss", RULE_DISMISS, str(rule.id))]}])
+        return [section(text + "\nAccept it to apply it to every future draft."),
+                {"type": "actions", "block_id": f"rule:{rule.id}", "elements": [
+                    button("Accept rule", RULE_ACCEPT, str(rule.id), "primary"),
+                    button("Dismiss", RULE_DISMISS, str(rule.id))]}]
     verdict = "✅ Accepted" if rule.status == "accepted" else "🚫 Dismissed"
-    return message(text, [section(text), context(f"{verdict} by {who(rule.decided_by)}")])
+    return [section(text), context(f"{verdict} by {who(rule.decided_by)}")]
 
 
 # --- modals -----------------------------------------------------------------------------------
@@ -437,7 +442,7 @@ def answer_message(text: str, sources: list[Passage]) -> dict:
 
 
 def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver: bool,
-              held_note: str = "", limit: int = 8) -> dict:
+              held_note: str = "", proposed: Sequence[Rule] = (), limit: int = 8) -> dict:
     blocks: list[dict] = [{"type": "header", "text": plain("Plume", 150)}]
     if held_note:
         blocks.append(section(held_note))
@@ -450,6 +455,12 @@ def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver:
         blocks.append({"type": "divider"})
     if len(waiting) > limit:
         blocks.append(context(f"…and {len(waiting) - limit} more: `/plume pending` lists them."))
+    if proposed:
+        blocks.append(section(f"*Proposed brand rules* ({len(proposed)})"))
+        for rule in proposed[:limit]:
+            blocks += rule_blocks(rule)
+        if len(proposed) > limit:
+            blocks.append(context(f"…and {len(proposed) - limit} more: decide these first."))
     blocks.append({"type": "divider"})
     blocks.append(section("*Next 7 days*"))
     blocks += queue_blocks(upcoming, zone=zone)

@@ -14,7 +14,7 @@ from bot.slack import blocks
 from bot.slack.api import SlackAPI
 from bot.slack.requests import CardClick, Command, MessageRequest, Submission
 from bot.slack.work import Busy, WorkPool
-from core import chat, feedback, posts
+from core import chat, posts, rules
 from core.domain import Action, AuditEvent, Decision, Post, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
 
@@ -243,16 +243,19 @@ class Flows:
 
     def settle_rule(self, *, rule_id: int, accept: bool, user: str, channel: str | None, message_ts: str | None,
                     thread_ts: str | None) -> None:
-        """Accept or dismiss a proposed brand rule; the proposal message then says who did."""
+        """Accept or dismiss a proposed brand rule; the proposal message (or the App Home) then says who did."""
         self.refresh_groups()
         try:
             with self.db.session() as session:
-                rule = feedback.settle(session, rule_id=rule_id, actor=user, accept=accept, approvers=self.settings.approvers)
+                rule = rules.settle(session, rule_id=rule_id, actor=user, accept=accept, approvers=self.settings.approvers,
+                                    check=self.plume.runner.context.check_rule)
         except PlumeError as exc:
             self.tell(user, channel, thread_ts, f"✗ {exc} Nothing was changed.")
             return
         if channel and message_ts:
             self.api.update(channel, message_ts, blocks.rule_proposal(rule))
+        elif channel is None:
+            self.refresh_home(user)
 
     def open_form(self, click: CardClick) -> None:
         """Request changes, Edit and Reject open a modal (before any slow work: the trigger lasts 3 s)."""
@@ -418,11 +421,14 @@ class Flows:
         zone = self.api.user_zone(user) or self.zone
         waiting, approver = self._awaiting_for(user)
         horizon = datetime.now(UTC) + timedelta(days=7)
+        brand = self.plume.runner.context.brand() if approver else None
         with self.db.session() as session:
             upcoming = [p for p in posts.with_status(session, [Status.SCHEDULED, Status.HELD])
                         if p.run_at and datetime.fromisoformat(p.run_at) <= horizon]
+            proposed = rules.pending(session, brand) if brand else []
         self.api.publish_home(user, blocks.home_view(waiting=waiting, upcoming=upcoming, zone=zone,
-                                                     approver=approver, held_note=self._held_note()))
+                                                     approver=approver, held_note=self._held_note(),
+                                                     proposed=proposed))
 
     # --- /plume ----------------------------------------------------------------------------------
 

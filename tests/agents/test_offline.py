@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agents.offline import compose, parse_brief
+from agents.offline import compose, local_hashtags, parse_brief
 from core import checks, platforms
 from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.domain import (
@@ -385,6 +385,41 @@ def test_an_extra_locale_keeps_the_source_text_and_says_so():
     assert extra.locale == "fr"
     assert NEEDS_MODEL_WARNING in extra.warnings and NEEDS_MODEL_WARNING not in source.warnings
     assert "Find your roast" in extra.text  # the source language's call to action, not a fake French one
+
+
+LOCAL_TAGS = BrandProfile(
+    name="Lumen",
+    hashtags=HashtagPolicy(required=["#LumenCoffee"], topical={"fr": ["#CaféDeSpécialité"]},
+                           equivalents={"fr": {"#SpecialtyCoffee": "#CaféDeSpécialité",
+                                               "#SlowMornings": "#MatinsTranquilles"}}),
+    call_to_action=PROFILE.call_to_action,
+    default_hashtags=["#SpecialtyCoffee", "#SlowMornings"],
+)
+
+
+def test_an_extra_locale_gets_the_brands_local_hashtags_but_no_fake_translation():
+    parsed = parse("Write a LinkedIn post in French about our new winter blend, Ember")
+    source = compose(parsed, network="linkedin", locale="en", profile=LOCAL_TAGS, passages=[])
+    extra = compose(parsed, network="linkedin", locale="fr", profile=LOCAL_TAGS, passages=[])
+    assert platforms.hashtags(source.text) == ["#LumenCoffee", "#SpecialtyCoffee", "#SlowMornings"]
+    assert platforms.hashtags(extra.text) == ["#LumenCoffee", "#CaféDeSpécialité", "#MatinsTranquilles"]
+    assert extra.text.split("#")[0] == source.text.split("#")[0]  # the prose stays the source's
+    assert NEEDS_MODEL_WARNING in extra.warnings
+    assert all(c.ok for c in checks.run(extra.text, network="linkedin", locale="fr", profile=LOCAL_TAGS)
+               if c.name in (checks.LOCAL_HASHTAGS, checks.HASHTAG_CASING))
+
+
+def test_a_french_brief_uses_the_french_topical_tags():
+    parsed = parse("Rédige un post LinkedIn sur notre nouveau mélange Ember")
+    variant = compose(parsed, network="linkedin", locale="fr", profile=LOCAL_TAGS, passages=[])
+    assert platforms.hashtags(variant.text) == ["#LumenCoffee", "#CaféDeSpécialité", "#Nouveauté"]
+
+
+def test_a_local_tag_already_there_is_not_repeated():
+    text = "Ember is back.\n\n#SpecialtyCoffee #CaféDeSpécialité #LumenCoffee #slowmornings"
+    assert local_hashtags(text, "fr", LOCAL_TAGS) == (
+        "Ember is back.\n\n#CaféDeSpécialité #LumenCoffee #MatinsTranquilles")
+    assert local_hashtags(text, "en", LOCAL_TAGS) == text
 
 
 def test_a_french_brief_gets_a_french_template():

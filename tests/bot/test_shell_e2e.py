@@ -127,7 +127,8 @@ def test_a_repeated_edit_is_proposed_as_a_rule_and_once_accepted_shapes_the_next
             shown += run_shell(plume, f"list\nedit 1\n{edited}\n.\n\nreject 1 done testing\n")
         assert "💡 Proposed rule #1: avoid “find” — write “Explore” instead (replaced “find” with “Explore” in 2 edits)" in shown
         shown = run_shell(plume, "proposals\naccept 1\nLaunch the Kenya AA roast on LinkedIn https://tidewren.coffee/new\n")
-        assert "#1 [proposed] avoid “find”" in shown and "Rule #1 accepted" in shown
+        assert "#1 avoid “find” — write “Explore” instead\n      learned from feedback: replaced" in shown, shown
+        assert "Rule #1 accepted" in shown
         with plume.db.session() as session:
             [draft] = posts.with_status(session, [Status.AWAITING_APPROVAL])
         assert "Explore this week's roasts" in draft.text and "Find this" not in draft.text

@@ -392,6 +392,36 @@ def test_glossary_ignores_words_that_are_only_inside_links():
     assert not next(c for c in prose if c.name == checks.GLOSSARY).ok
 
 
+LOCAL_TAGS = dataclasses.replace(
+    PROFILE,
+    hashtags=dataclasses.replace(
+        PROFILE.hashtags,
+        topical={"fr": ["#caféDeSpécialité"]},
+        equivalents={"fr": {"#SpecialtyCoffee": "#caféDeSpécialité", "#Montreal": "#Montréal"}},
+    ),
+)
+
+
+def test_a_tag_with_a_local_equivalent_says_which_tag_to_use_instead():
+    text = CLEAN_FR + " #specialtycoffee #Montreal"
+    check = failed(text, locale="fr", profile=LOCAL_TAGS)[checks.LOCAL_HASHTAGS]
+    assert check.severity == checks.WARNING  # a human may knowingly keep the English tag
+    assert check.message == (
+        "In French posts, use #caféDeSpécialité instead of #specialtycoffee; "
+        "use #Montréal instead of #Montreal"
+    )
+    assert not run(text, locale="fr-CA", profile=LOCAL_TAGS)[checks.LOCAL_HASHTAGS].ok
+
+
+def test_local_hashtags_raise_no_false_alarm():
+    english = CLEAN.replace("#CoffeeLovers", "#SpecialtyCoffee")
+    assert checks.LOCAL_HASHTAGS not in run(english, locale="en", profile=LOCAL_TAGS)  # none for en
+    assert checks.LOCAL_HASHTAGS not in run(CLEAN_FR + " #SpecialtyCoffee", locale="fr")  # none set
+    local = run(CLEAN_FR + " #caféDeSpécialité", locale="fr", profile=LOCAL_TAGS)
+    assert local[checks.LOCAL_HASHTAGS].ok
+    assert local[checks.HASHTAG_CASING].ok  # the brand's own French tag keeps the brand's casing
+
+
 # --- summary and failing ---------------------------------------------------------------------
 
 

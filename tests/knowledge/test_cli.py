@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import app
-from core.settings import SAMPLE_KIT
+from core.settings import SAMPLE_KIT, load
 from knowledge.profile import load_profile
 
 
@@ -67,20 +67,23 @@ def test_ingest_reports_proposals_and_rules_accept_them(env, make_settings, caps
 
     assert app.main(["rules"]) == 0
     listing = capsys.readouterr().out
-    assert f"{count} rule proposals from the guidelines (none applies until accepted)" in listing
+    assert f"{count} rule proposals (none applies until accepted)" in listing
     number = int(re.search(r"\[(\d+)\] avoid “sans culpabilité”", listing).group(1))
     assert "fr/regles.md › Règles de publication › Mots à éviter" in listing
 
     assert app.main(["rules", "accept", str(number)]) == 0
-    assert f"✓ Proposal {number} accepted" in capsys.readouterr().out
-    assert load_profile(kit).banned["sans culpabilité"] == ""
+    assert f"✓ Rule {number} accepted: drafts follow it from now on" in capsys.readouterr().out
+    with app.assemble(load(), run_scheduler=False, quiet=True) as plume:
+        assert plume.runner.context.brand().banned["sans culpabilité"] == ""
+        assert plume.profile == load_profile(kit)  # the kit itself is never rewritten
     assert (kit / "brand.yaml").read_bytes() == brand
 
     assert app.main(["rules", "--json"]) == 0
     pending = json.loads(capsys.readouterr().out)
     assert len(pending) == count - 1 and number not in {p["id"] for p in pending}
+    assert {"id", "rule", "summary", "source", "found_in"} <= set(pending[0])
     assert app.main(["rules", "dismiss", str(pending[0]["id"])]) == 0
-    assert app.main(["rules", "accept", str(number)]) == 0
-    assert "was already accepted" in capsys.readouterr().out
-    assert app.main(["rules", "accept", "999"]) == 1
-    assert "There is no rule proposal 999" in capsys.readouterr().err
+    assert app.main(["rules", "accept", "999", str(number), str(pending[1]["id"])]) == 1
+    out, err = capsys.readouterr()
+    assert "There is no proposed rule #999" in err and f"Rule #{number} was already accepted" in err
+    assert f"✓ Rule {pending[1]['id']} accepted" in out

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import yaml
 
-from core.brand import BrandProfile, Disclosure, EmojiPolicy
+from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.errors import ValidationFailed
 from core.settings import SAMPLE_KIT
-from knowledge.profile import load_profile, parse_profile
+from knowledge.profile import load_profile, parse_profile, with_rules
 
 
 def test_sample_kit_fills_every_field():
@@ -85,20 +85,22 @@ def test_wrong_types_name_the_key(text, message):
     assert message in str(caught.value)
 
 
-def test_accepted_rules_are_merged_over_brand_yaml(tmp_path):
+def test_accepted_rules_are_merged_over_the_profile(tmp_path):
     (tmp_path / "brand.yaml").write_text(
         "# hand-written\nbanned: [cheap]\nemoji: false\n"
         "hashtags: {required: ['#Acme'], forbidden: ['#Spam']}\n"
         "disclosures: [{tag: '#ad', when: sponsored}]\nspellings: [Acme]\n"
         "glossary: {fr: {roast: torréfaction}}\n"
     )
-    (tmp_path / "brand.accepted.yaml").write_text(
-        "# accepted\n---\nbanned: {cheap: affordable, synergy: ''}\n"
-        "---\nemoji: {max: 1}\n---\nhashtags: {forbidden: ['#spam', '#Bots'], max: 2}\n"
-        "---\ndisclosures: [{tag: ad, when: [partnership]}, {tag: '#gifted', when: [free sample]}]\n"
-        "---\nspellings: [ACME Labs, acme]\n---\nglossary: {fr: {shop: boutique}}\n---\n"
-    )
-    profile = load_profile(tmp_path)
+    accepted = [
+        {"banned": {"cheap": "affordable", "synergy": ""}},
+        {"emoji": {"max": 1}},
+        {"hashtags": {"forbidden": ["#spam", "#Bots"], "max": 2}},
+        {"disclosures": [{"tag": "ad", "when": ["partnership"]}, {"tag": "#gifted", "when": ["free sample"]}]},
+        {"spellings": ["ACME Labs", "acme"]},
+        {"glossary": {"fr": {"shop": "boutique"}}},
+    ]
+    profile = with_rules(load_profile(tmp_path), accepted)
     assert profile.banned == {"cheap": "affordable", "synergy": ""}
     assert profile.emoji == EmojiPolicy(allowed=False, max=1)
     assert profile.hashtags.required == ["#Acme"] and profile.hashtags.max == 2
@@ -111,21 +113,96 @@ def test_accepted_rules_are_merged_over_brand_yaml(tmp_path):
     assert profile.glossary == {"fr": {"roast": "torréfaction", "shop": "boutique"}}
 
 
-def test_accepted_rules_apply_without_a_brand_yaml_and_beside_a_named_file(tmp_path):
-    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: {cheap: affordable}\n")
-    assert load_profile(tmp_path).banned == {"cheap": "affordable"}
-    named = tmp_path / "acme.yml"
-    named.write_text("name: Acme\n")
-    (tmp_path / "acme.accepted.yml").write_text("---\nemoji: false\n")
-    profile = load_profile(named)
-    assert profile.name == "Acme" and profile.emoji == EmojiPolicy(allowed=False, max=0)
+def test_merging_a_rule_keeps_everything_else_of_the_sample_profile():
+    profile = load_profile(SAMPLE_KIT)
+    merged = with_rules(profile, [{"reviewer_notes": ["Name the farm."]}])
+    assert merged == dataclasses.replace(
+        profile, reviewer_notes=[*profile.reviewer_notes, "Name the farm."]
+    )
+    assert with_rules(profile, []) is profile
 
 
-def test_a_broken_accepted_snippet_names_its_document(tmp_path):
-    (tmp_path / "brand.yaml").write_text("name: Acme\n")
-    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: {a: b}\n---\nemoji: {max: lots}\n")
-    with pytest.raises(ValidationFailed, match=r"brand\.accepted\.yaml \(document 2\): emoji\.max"):
-        load_profile(tmp_path)
-    (tmp_path / "brand.accepted.yaml").write_text("---\nbanned: [a\n")
-    with pytest.raises(ValidationFailed, match=r"brand\.accepted\.yaml: malformed YAML at line"):
-        load_profile(tmp_path)
+def test_a_rule_the_profile_cannot_take_is_left_out_or_refused():
+    profile = BrandProfile(hashtags=HashtagPolicy(max=1, required=["#Acme"]))
+    rule = {"hashtags": {"required": ["#Beans"]}}
+    assert with_rules(profile, [rule, {"emoji": False}]).hashtags.required == ["#Acme"]
+    assert with_rules(profile, [rule, {"emoji": False}]).emoji.allowed is False
+    with pytest.raises(ValidationFailed, match="cannot apply to the brand profile: hashtags.required"):
+        with_rules(profile, [rule], strict=True)
+
+
+# --- per-locale hashtags ------------------------------------------------------------------------
+
+LOCALE_TAGS = (
+    "default_hashtags: [SpecialtyCoffee, '#DirectTrade']\n"
+    "hashtags:\n  required: ['#Acme']\n  topical:\n    fr: [CaféDeSpécialité]\n"
+    "  equivalents:\n    fr: {SpecialtyCoffee: CaféDeSpécialité, '#DirectTrade': '#CommerceDirect'}\n"
+)
+
+
+def test_a_locale_can_have_its_own_topical_tags_and_equivalents():
+    profile = parse_profile(LOCALE_TAGS)
+    assert profile.topical_hashtags("fr") == ["#CaféDeSpécialité"]
+    assert profile.topical_hashtags("fr-CA") == ["#CaféDeSpécialité"]  # a region uses its language's
+    assert profile.topical_hashtags("en") == ["#SpecialtyCoffee", "#DirectTrade"]
+    assert profile.hashtag_equivalents("fr") == {
+        "#SpecialtyCoffee": "#CaféDeSpécialité",
+        "#DirectTrade": "#CommerceDirect",
+    }
+    assert profile.hashtag_equivalents("en") == {}
+    # The plain list still means "every locale" when no locale has its own, written its way.
+    plain = parse_profile("default_hashtags: [SpecialtyCoffee, DirectTrade]\n")
+    assert plain.topical_hashtags("fr") == plain.topical_hashtags("en") == ["#SpecialtyCoffee", "#DirectTrade"]
+    swapped = parse_profile("default_hashtags: [SpecialtyCoffee, DirectTrade]\n"
+                            "hashtags: {equivalents: {fr: {specialtycoffee: CaféDeSpécialité}}}\n")
+    assert swapped.topical_hashtags("fr") == ["#CaféDeSpécialité", "#DirectTrade"]
+    assert swapped.topical_hashtags("en") == ["#SpecialtyCoffee", "#DirectTrade"]
+
+
+def test_sample_kit_gives_french_posts_french_hashtags_but_never_renames_the_brand():
+    profile = load_profile(SAMPLE_KIT)
+    assert profile.topical_hashtags("fr") == ["#CaféDeSpécialité"]  # fr/voix.md › Mots-dièse
+    assert profile.hashtag_equivalents("fr")["#SpecialtyCoffee"] == "#CaféDeSpécialité"
+    assert "#Tidewren" not in profile.hashtag_equivalents("fr")
+    assert profile.topical_hashtags("en") == profile.default_hashtags
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("default_hashtags:\n  fr: ['#Café']\n", "give a locale its own under hashtags.topical"),
+        ("hashtags:\n  topical:\n    ja: ['#Coffee']\n", "hashtags.topical has the locale 'ja'"),
+        ("hashtags:\n  topical:\n    fr: ['#deux mots']\n",
+         "hashtags.topical.fr: a hashtag cannot contain spaces"),
+        ("hashtags:\n  equivalents:\n    fr: ['#A', '#B']\n", "hashtags.equivalents.fr must be a mapping"),
+        ("hashtags:\n  equivalent: {fr: {A: B}}\n",
+         "unknown key 'hashtags.equivalent' (did you mean 'equivalents'?)"),
+        ("hashtags:\n  required: ['#Acme']\n  equivalents:\n    fr: {Acme: AcmeFrance}\n",
+         "hashtags.equivalents.fr: #Acme is a required tag, the same in every locale"),
+        ("hashtags:\n  forbidden: ['#Promo']\n  equivalents:\n    fr: {Deal: Promo}\n",
+         "hashtags.equivalents.fr: #Deal maps to #Promo, which hashtags.forbidden lists"),
+        ("hashtags:\n  equivalents:\n    fr: {Coffee: '#coffee'}\n", "#Coffee maps to itself"),
+    ],
+)
+def test_wrong_locale_hashtags_name_the_key(text, message):
+    with pytest.raises(ValidationFailed) as caught:
+        parse_profile(text, source="kit/brand.yaml")
+    assert message in str(caught.value)
+
+
+def test_accepted_rules_extend_each_locales_hashtags():
+    profile = parse_profile(LOCALE_TAGS)
+    merged = with_rules(profile, [
+        {"hashtags": {"topical": {"fr": ["#Torréfaction"], "de": ["#Kaffee"]}}},
+        {"hashtags": {"equivalents": {"fr": {"#Coffee": "#Café"}}}},
+        {"default_hashtags": ["#Roastery"]},
+        {"hashtags": {"equivalents": {"fr": {"#Acme": "#AcmeFrance"}}}},  # the brand's tag: left out
+    ])
+    assert merged.topical_hashtags("fr") == ["#CaféDeSpécialité", "#Torréfaction"]
+    assert merged.topical_hashtags("de") == ["#Kaffee"]
+    assert merged.topical_hashtags("en") == ["#SpecialtyCoffee", "#DirectTrade", "#Roastery"]
+    assert merged.hashtag_equivalents("fr") == {
+        "#SpecialtyCoffee": "#CaféDeSpécialité",
+        "#DirectTrade": "#CommerceDirect",
+        "#Coffee": "#Café",
+    }

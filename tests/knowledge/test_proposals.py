@@ -1,4 +1,4 @@
-"""Rule proposals: found in English and French prose, kept aside, applied only once accepted."""
+"""Rules stated in the guidelines: found in English and French prose, proposed, applied only once accepted."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from core.errors import NotFound, ValidationFailed
+from core import rules
+from core.db import Database
+from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.rules import Finding
 from core.settings import SAMPLE_KIT, Settings
-from knowledge import proposals
 from knowledge.chunking import split_sections
 from knowledge.ingest import ingest
-from knowledge.profile import load_profile
-from knowledge.proposals import Book, accept, dismiss, find_rules
+from knowledge.profile import load_profile, with_rules
+from knowledge.proposals import find_rules
 from knowledge.store import KnowledgeStore
 
 GUIDE = """\
@@ -57,13 +58,13 @@ Guillemets « comme ceci », jamais "comme cela".
 """
 
 
-def rules(text: str) -> list[dict]:
-    return [f.rule for f in find_rules(split_sections(text), source="guide.md")]
+def found(text: str) -> list[dict]:
+    return [f.rule for f in find_rules(split_sections(text))]
 
 
 def test_rules_found_in_english_prose_lists_and_tables():
-    found = rules(GUIDE)
-    banned = {w: r for rule in found if "banned" in rule for w, r in rule["banned"].items()}
+    found_rules = found(GUIDE)
+    banned = {w: r for rule in found_rules if "banned" in rule for w, r in rule["banned"].items()}
     assert banned == {
         "world-class": "",
         "cheapest": "",
@@ -77,7 +78,7 @@ def test_rules_found_in_english_prose_lists_and_tables():
         "world's best": "our favourite",
         "best ever": "one we love",
     }
-    others = [rule for rule in found if "banned" not in rule]
+    others = [rule for rule in found_rules if "banned" not in rule]
     assert others == [
         {"hashtags": {"required": ["#Acme"]}},
         {"hashtags": {"forbidden": ["#CoffeeAddict"]}},
@@ -89,8 +90,8 @@ def test_rules_found_in_english_prose_lists_and_tables():
 
 
 def test_rules_found_in_french_prose():
-    found = rules(GUIDE_FR)
-    banned = {w: r for rule in found if "banned" in rule for w, r in rule["banned"].items()}
+    found_rules = found(GUIDE_FR)
+    banned = {w: r for rule in found_rules if "banned" in rule for w, r in rule["banned"].items()}
     assert banned == {
         "top": "",
         "génial": "",
@@ -100,7 +101,7 @@ def test_rules_found_in_french_prose():
         "bon pour la santé": "",
         "brûle les graisses": "",
     }  # « comme cela » is an example of typography, not a word rule: bare "jamais" is no trigger
-    assert [rule for rule in found if "banned" not in rule] == [
+    assert [rule for rule in found_rules if "banned" not in rule] == [
         {"hashtags": {"required": ["#Acme"]}},
         {"hashtags": {"max": 3}},
         {"emoji": {"max": 2}},
@@ -109,10 +110,8 @@ def test_rules_found_in_french_prose():
 
 
 def test_each_finding_says_where_it_was_read():
-    finding = next(
-        f for f in find_rules(split_sections(GUIDE), source="en/voice.md") if "guys" in str(f.rule)
-    )
-    assert (finding.source, finding.heading) == ("en/voice.md", "Voice › Words")
+    finding = next(f for f in find_rules(split_sections(GUIDE)) if "guys" in str(f.rule))
+    assert finding.heading == "Voice › Words"
     assert finding.quote == 'Replace "guys" with "everyone".'
 
 
@@ -127,104 +126,127 @@ def home(make_settings) -> Path:
     return make_settings().plume_home
 
 
-def test_ingest_proposes_rules_and_changes_nothing_until_accepted(kit, home):
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
+    yield database
+    database.dispose()
+
+
+def pending(db, kit) -> dict[str, rules.Rule]:
+    with db.session() as session:
+        profile = with_rules(load_profile(kit), rules.accepted(session))
+        return {r.summary: r for r in rules.pending(session, profile)}
+
+
+def test_ingest_proposes_rules_and_changes_nothing_until_accepted(kit, home, db):
     brand_before = (kit / "brand.yaml").read_bytes()
     profile_before = load_profile(kit)
     store = KnowledgeStore(Settings(_env_file=None, plume_home=home))
-    book_file = proposals.book_path(home)
 
     # The store already holds the kit: no file is re-embedded, but each is read for rules once.
-    report = ingest(store, [kit], proposals=book_file)
+    report = ingest(store, [kit], db=db)
     assert report.chunks == 0 and len(report.skipped) == 9 and report.ok
-    book = Book.load(book_file)
-    pending = {p.summary for p in book.pending(profile_before)}
+    waiting = pending(db, kit)
     assert {
-        "avoid “le meilleur café du monde” → write “notre coup de cœur”",
+        "avoid “le meilleur café du monde” — write “notre coup de cœur” instead",
         "avoid “sans culpabilité”",
         "avoid “bon pour la santé”",
         "avoid “carbon neutral”",
-    } <= pending
+    } <= set(waiting)
+    health = waiting["avoid “bon pour la santé”"]
+    assert health.source == "guidelines" and health.locale == "fr"
+    assert health.origin.startswith("fr/regles.md › Règles de publication › Allégations: “")
     # Rules the profile already holds are not proposed again ("cheap", #Tidewren, 2 emoji…).
-    assert not any("cheap" in s or "#Tidewren" in s or "emoji" in s for s in pending)
+    assert not any("cheap" in s or "#Tidewren" in s or "emoji" in s for s in waiting)
 
     assert (kit / "brand.yaml").read_bytes() == brand_before
-    assert not (kit / "brand.accepted.yaml").exists()
     assert load_profile(kit) == profile_before
+    with db.session() as session:
+        assert rules.accepted(session) == []
 
-    again = ingest(store, [kit], proposals=book_file)
-    assert again.proposals == [] and Book.load(book_file).proposals == book.proposals
+    again = ingest(store, [kit], db=db)
+    assert again.proposals == [] and pending(db, kit) == waiting
 
 
-def test_accepting_appends_a_snippet_that_load_profile_merges(kit, home):
+def test_an_accepted_guideline_rule_applies_beside_the_kit_and_learned_rules(kit, home, db):
     store = KnowledgeStore(Settings(_env_file=None, plume_home=home))
-    book_file = proposals.book_path(home)
-    ingest(store, [kit], proposals=book_file)
-    book = Book.load(book_file)
-    by_summary = {p.summary: p for p in book.pending(load_profile(kit))}
-    superlative = by_summary["avoid “le meilleur café du monde” → write “notre coup de cœur”"]
-    health = by_summary["avoid “bon pour la santé”"]
+    ingest(store, [kit], db=db)
+    waiting = pending(db, kit)
+    superlative = waiting["avoid “le meilleur café du monde” — write “notre coup de cœur” instead"]
     brand_before = (kit / "brand.yaml").read_text(encoding="utf-8")
 
-    target = accept(book, superlative.id, kit)
-    accept(book, health.id, kit)
-
-    assert target == kit / "brand.accepted.yaml"
-    profile = load_profile(kit)
+    with db.session() as session:
+        rules.settle(session, rule_id=superlative.id, actor="mia", accept=True, approvers=["mia"])
+        with pytest.raises(InvalidTransition, match="already accepted by mia"):
+            rules.settle(session, rule_id=superlative.id, actor="mia", accept=True, approvers=["mia"])
+        with pytest.raises(NotFound, match="no proposed rule #999"):
+            rules.settle(session, rule_id=999, actor="mia", accept=True, approvers=["mia"])
+        profile = with_rules(load_profile(kit), rules.accepted(session))
     assert profile.banned["le meilleur café du monde"] == "notre coup de cœur"
-    assert profile.banned["bon pour la santé"] == ""
     assert profile.banned["cheap"] == "affordable"  # brand.yaml's own rules are all kept
     assert (kit / "brand.yaml").read_text(encoding="utf-8") == brand_before
-    text = target.read_text(encoding="utf-8")
-    assert text.startswith("# brand.accepted.yaml")
-    assert f"# Proposal {superlative.id}, accepted" in text and "# from fr/regles.md" in text
-    assert len([d for d in yaml.safe_load_all(text) if d]) == 2
-
-    reloaded = Book.load(book_file)
-    assert reloaded.get(superlative.id).status == "accepted"
-    assert superlative.id not in {p.id for p in reloaded.pending(profile)}
-    with pytest.raises(ValidationFailed, match="already accepted"):
-        accept(reloaded, superlative.id, kit)
-    with pytest.raises(NotFound, match="no rule proposal 999"):
-        accept(reloaded, 999, kit)
+    assert superlative.summary not in pending(db, kit)
 
 
-def test_dismissed_proposals_stay_dismissed_after_reingest(kit, home):
+def test_dismissed_proposals_stay_dismissed_after_reingest(kit, home, db):
     store = KnowledgeStore(Settings(_env_file=None, plume_home=home))
-    book_file = proposals.book_path(home)
-    ingest(store, [kit], proposals=book_file)
-    book = Book.load(book_file)
-    first = book.pending(load_profile(kit))[0]
-    dismiss(book, first.id)
+    ingest(store, [kit], db=db)
+    first = next(iter(pending(db, kit).values()))
+    with db.session() as session:
+        rules.settle(session, rule_id=first.id, actor="mia", accept=False, approvers=[])
 
     # Editing the file re-reads it: the same rule keeps its number and its decision.
     rules_md = kit / "en" / "rules.md"
     rules_md.write_text(rules_md.read_text(encoding="utf-8") + '\nAvoid "synergy".\n')
-    report = ingest(store, [kit], proposals=book_file)
+    report = ingest(store, [kit], db=db)
     assert report.updated == ["en/rules.md"]
     assert [p.summary for p in report.proposals] == ["avoid “synergy”"]
-    again = Book.load(book_file)
-    assert again.get(first.id).status == "dismissed"
-    assert first.id not in {p.id for p in again.pending(load_profile(kit))}
+    with db.session() as session:
+        assert {r.id: r.status for r in rules.rules(session)}[first.id] == "dismissed"
+    assert first.summary not in pending(db, kit)
 
-    # A pruned file takes its open proposals with it.
+    # A pruned file takes its open proposals with it; decided ones stay decided.
     rules_md.unlink()
-    ingest(store, [kit], prune=True, proposals=book_file)
-    assert not any(
-        w["source"] == "en/rules.md" for p in Book.load(book_file).proposals for w in p.found_in
-    )
+    ingest(store, [kit], prune=True, db=db)
+    with db.session() as session:
+        left = rules.rules(session)
+    assert not any(w["source"] == "en/rules.md" for r in left for w in r.found_in)
+    assert "avoid “synergy”" not in {r.summary for r in left}
 
 
-def test_a_rule_that_would_break_the_profile_is_refused_and_nothing_is_written(tmp_path):
+def test_learned_and_found_rules_are_one_list_and_one_rule_is_proposed_once(db):
+    with db.session() as session:
+        [found_rule] = rules.record_guidelines(
+            session, source="en/voice.md", digest="h1", locale="en",
+            findings=[Finding({"banned": {"synergy": ""}}, "Voice › Words", 'Avoid "synergy".')],
+        )
+        learned = rules.propose(session, rule={"banned": {"Synergy": "teamwork"}},
+                                evidence="replaced in 2 edits", source=rules.FEEDBACK)
+        note = rules.propose(session, rule={"reviewer_notes": ["shorter"]},
+                             evidence="asked 2 times", source=rules.FEEDBACK)
+        assert learned is None  # the guidelines proposed it already
+        assert [r.id for r in rules.rules(session)] == [found_rule.id, note.id]
+        assert note.origin == "learned from feedback: asked 2 times"
+
+
+def test_a_rule_the_profile_cannot_take_is_refused_and_stays_proposed(tmp_path, db):
     kit = tmp_path / "kit"
     kit.mkdir()
     (kit / "brand.yaml").write_text("# ours\nhashtags:\n  max: 1\n  required: ['#Acme']\n")
-    book = Book(tmp_path / "proposed_rules.yaml")
-    (proposal,) = book.record(
-        "voice.md", "hash", "en", find_rules(split_sections("Always include #Beans."), source="v")
-    )
-    with pytest.raises(
+    profile = load_profile(kit)
+    with db.session() as session:
+        [rule] = rules.record_guidelines(
+            session, source="voice.md", digest="h", locale="en",
+            findings=find_rules(split_sections("Always include #Beans.")),
+        )
+    with db.session() as session, pytest.raises(
         ValidationFailed, match="hashtags.required lists 2 tags but hashtags.max is 1"
     ):
-        accept(book, proposal.id, kit)
-    assert not (kit / "brand.accepted.yaml").exists()
-    assert book.get(proposal.id).status == "open"
+        rules.settle(session, rule_id=rule.id, actor="mia", accept=True, approvers=[],
+                     check=lambda accepted, fragment: with_rules(profile, [*accepted, fragment], strict=True))
+    with db.session() as session:
+        assert [r.status for r in rules.rules(session)] == ["proposed"]
+        # Even if accepted some other way, drafting goes on without it.
+        rules.settle(session, rule_id=rule.id, actor="mia", accept=True, approvers=[])
+        assert with_rules(profile, rules.accepted(session)).hashtags.required == ["#Acme"]

@@ -154,16 +154,16 @@ def test_progress_and_already_answers():
 
 
 def test_rule_proposal_has_accept_and_dismiss_then_says_who_decided():
-    from core.feedback import Rule
+    from core.rules import Rule
 
-    proposed = Rule(3, "banned", {"word": "<!channel> cheap", "replacement": "affordable"}, "replaced in 2 edits",
-                    "feedback", "proposed")
+    proposed = Rule(3, {"banned": {"<!channel> cheap": "affordable"}}, "replaced in 2 edits", "feedback")
     rendered = valid_message(blocks.rule_proposal(proposed))
     buttons = rendered[-1]["elements"]
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
         ("Accept rule", blocks.RULE_ACCEPT, "3"), ("Dismiss", blocks.RULE_DISMISS, "3")]
     assert "<!channel>" not in json.dumps(rendered)
-    accepted = Rule(3, "banned", {"word": "cheap", "replacement": ""}, "replaced in 2 edits", "feedback",
-                    "accepted", "UBOSS")
+    accepted = Rule(3, {"banned": {"cheap": ""}}, "", "guidelines", "accepted", "en", decided_by="UBOSS",
+                    found_in=[{"source": "en/rules.md", "heading": "Words to avoid", "quote": "Never say “cheap”."}])
     rendered = valid_message(blocks.rule_proposal(accepted))
     assert all(b["type"] != "actions" for b in rendered) and "Accepted by <@UBOSS>" in json.dumps(rendered)
+    assert "en/rules.md › Words to avoid" in json.dumps(rendered, ensure_ascii=False)

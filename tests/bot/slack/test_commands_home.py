@@ -4,7 +4,7 @@ import json
 import re
 
 from bot.slack import blocks
-from core import posts
+from core import posts, rules
 from core.domain import Status
 from tests.bot.slack.conftest import running
 from tests.bot.slack.test_slack_e2e import card_posts, start, stored, value
@@ -126,3 +126,29 @@ def test_app_home_shows_pending_with_buttons_and_the_week(plume_slack):
     run.send.click(blocks.APPROVE, buttons[0]["elements"][0]["value"], user="UANA", in_home=True)
     run.idle()
     assert "Already approved by <@UMIA>" in run.slack.calls_to("chat.postMessage")[-1]["text"]
+
+
+def test_rules_found_in_the_guidelines_wait_on_approvers_app_home_until_one_decides(plume_slack):
+    run = plume_slack
+    with run.plume.db.session() as session:  # what `plume ingest` stores when a guide says so
+        [rule] = rules.record_guidelines(
+            session, source="en/voice.md", digest="h1", locale="en",
+            findings=[rules.Finding({"banned": {"synergy": "teamwork"}}, "Voice › Words",
+                                    'Write "teamwork", not "synergy".')])
+    run.send.event({"type": "app_home_opened", "user": "UANA", "channel": "DHOME", "tab": "home"})
+    run.idle()
+    assert "Proposed brand rule" not in json.dumps(run.slack.calls_to("views.publish")[-1])  # not an approver
+    run.send.event({"type": "app_home_opened", "user": "UMIA", "channel": "DHOME", "tab": "home"})
+    run.idle()
+    view = run.slack.calls_to("views.publish")[-1]["view"]
+    home = json.dumps(view, ensure_ascii=False)
+    assert "Proposed brand rules* (1)" in home and "avoid “synergy” — write “teamwork” instead" in home
+    assert "en/voice.md › Voice › Words" in home
+    [accept] = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == blocks.RULE_ACCEPT]
+    run.send.click(blocks.RULE_ACCEPT, accept["value"], user="UMIA", in_home=True)
+    run.idle()
+    assert "Proposed brand rules" not in json.dumps(run.slack.calls_to("views.publish")[-1])
+    with run.plume.db.session() as session:
+        assert [(r.id, r.status, r.decided_by) for r in rules.rules(session)] == [(rule.id, "accepted", "UMIA")]
+    assert run.plume.runner.context.brand().banned["synergy"] == "teamwork"
