@@ -14,6 +14,7 @@ from core.errors import ValidationFailed
 from knowledge.chunking import SEPARATOR
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "bench" / "retrieval_eval.yaml"
+HELD_OUT = EVAL_SET.with_name("retrieval_holdout.yaml")
 _BOLD_TITLE = re.compile(r"^\*\*(.+)\*\*$", re.MULTILINE)
 
 Search = Callable[[str, int, str | None], list[Passage]]

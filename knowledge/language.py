@@ -28,6 +28,8 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "waar waarom kan moet in op voor met niet hoeveel",
     }.items()
 }
+# Every language's function words: words a keyword search should not match on.
+FUNCTION_WORDS = frozenset().union(*_FUNCTION_WORDS.values())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 

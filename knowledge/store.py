@@ -1,17 +1,21 @@
-"""The knowledge store: brand-guideline chunks in Chroma, one collection per language, searched across languages."""
+"""The knowledge store: brand-guideline chunks in Chroma, one collection per language, searched
+by meaning and by keywords across languages."""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
@@ -21,12 +25,17 @@ from core.errors import ConfigError, PlumeError, StorageError
 from core.settings import Settings
 from knowledge import embeddings
 from knowledge.language import guess_locale
+from knowledge.lexical import LexicalIndex, fuse
 
 PREFIX = "guidelines-"  # + locale: one collection per language
 LEGACY = "guidelines"  # the single collection of schema 1
 MODEL_KEY = "embedding_model"
 SCHEMA_KEY = "plume_schema"
 SCHEMA_VERSION = 2
+# Changed on every write to a collection, so that every process rebuilds its keyword index.
+REVISION_KEY = "revision"
+# How many passages each of the two rankings (meaning, keywords) offers the fusion, per locale.
+CANDIDATES = 20
 _PAGE = 1000
 # Query vectors kept per store: the same question comes back (`/plume guidelines` asked again,
 # a brief's retrieve step re-run on resume), and embedding it costs 20-50 ms on a busy CPU.
@@ -34,6 +43,11 @@ QUERY_CACHE = 256
 # How long a search trusts its list of per-locale collections (listing them costs ~1.5 ms);
 # a collection another process adds or rebuilds is seen within this delay.
 COLLECTIONS_TTL = 2.0
+# Threads that query the per-locale collections at once, besides the searching thread.
+# Chroma's Rust core releases the GIL: at 10k chunks in three locales, a search with a known
+# query vector went from 6.5-7.3 to 3.9-4.1 ms at p50 (docs/benchmarks.md, Retrieval). A
+# bound, so that concurrent searches (Slack workers) queue here rather than add threads.
+SEARCH_THREADS = 2
 
 
 def chunk_id(source: str, index: int) -> str:
@@ -85,7 +99,9 @@ class KnowledgeStore:
     embedding model wrote its vectors; opening them with another model raises ConfigError
     instead of silently mixing incomparable vectors. `rebuild=True` drops them first (what
     `plume ingest --rebuild` does). A single "guidelines" collection left by an earlier
-    version is split by locale on open, vectors included (nothing is re-embedded).
+    version is split by locale on open, vectors included (nothing is re-embedded). A search
+    queries the locales' collections at once, on a few threads the store starts on first use
+    and `close()` stops.
     """
 
     def __init__(
@@ -102,7 +118,12 @@ class KnowledgeStore:
         self._vectors: OrderedDict[str, Any] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._collections: dict[str, Any] = {}
+        self._revisions: dict[str, str] = {}  # locale -> revision of its collection, as listed
+        self._lexicons: dict[str, _Lexicon] = {}
+        self._lexicons_lock = threading.Lock()
         self._listed_at = float("-inf")
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         with _storage(f"opening the knowledge store at {self.location}"):
             self._client = _client(settings)
             self._open(rebuild)
@@ -135,9 +156,9 @@ class KnowledgeStore:
         return list(self._listed())
 
     def _listed(self) -> dict[str, Any]:
-        """Plume's collections by name, with their ids (a rebuilt collection gets a new id)."""
+        """Plume's collections by name, as listed (a rebuilt collection gets a new id)."""
         return {
-            c.name: c.id
+            c.name: c
             for c in self._client.list_collections()
             if c.name == LEGACY or c.name.startswith(PREFIX)
         }
@@ -147,19 +168,27 @@ class KnowledgeStore:
         rebuilt the store. With `max_age`, a list that recent is trusted as it is."""
         if time.monotonic() - self._listed_at < max_age:
             return self._collections
-        found = {}
-        for name, ident in self._listed().items():
+        found, revisions = {}, {}
+        for name, listed in self._listed().items():
             if name.startswith(PREFIX):
                 locale = name[len(PREFIX) :]
                 known = self._collections.get(locale)
                 found[locale] = (
                     known
-                    if known is not None and known.id == ident
+                    if known is not None and known.id == listed.id
                     else self._client.get_collection(name, embedding_function=self._ef)
                 )
-        self._collections = found
+                revisions[locale] = str((listed.metadata or {}).get(REVISION_KEY, ""))
+        self._collections, self._revisions = found, revisions
         self._listed_at = time.monotonic()
         return found
+
+    def _changed(self, locale: str) -> None:
+        """Mark a collection as written: every process's keyword index of it is out of date."""
+        collection = self._collections[locale]
+        revision = uuid.uuid4().hex
+        collection.modify(metadata={**(collection.metadata or {}), REVISION_KEY: revision})
+        self._revisions[locale] = revision
 
     def _collection(self, locale: str) -> Any:
         if locale not in self._collections:
@@ -188,6 +217,7 @@ class KnowledgeStore:
                     documents=[page["documents"][i] for i in rows],
                     metadatas=[page["metadatas"][i] for i in rows],
                 )
+                self._changed(locale)
             if len(page["ids"]) < _PAGE:
                 break
             offset += _PAGE
@@ -204,15 +234,19 @@ class KnowledgeStore:
         return sorted((loc for loc, n in counts.items() if n), key=lambda loc: -counts[loc])
 
     def search(self, query: str, k: int = 4, locale: str | None = None) -> list[Passage]:
-        """The k passages closest to `query`, best first; score is cosine similarity in [0, 1].
+        """The k passages that best answer `query`, best first; score is cosine similarity in [0, 1].
 
-        Multilingual models rank same-language text first (a French question scores every
-        French passage above the English one that answers it), so the search is split by
-        language: the best passages of `locale` take half the slots (rounded up) and the best
-        passages in the other languages take the rest; a side with too few passages leaves
-        its slots to the other. A French draft thus gets the French guideline and the English
-        one it depends on. Without a `locale`, the query's own language is guessed from its
-        function words; when none stands out, every language competes on score alone.
+        Each language's passages are ranked twice, by meaning (the vectors, in Chroma) and by
+        keywords (BM25, knowledge.lexical), and the two rankings are fused by reciprocal rank:
+        a small embedding model misses exact words ("anglicismes", "direct trade") that a
+        keyword index finds. Multilingual models also rank same-language text first (a French
+        question scores every French passage above the English one that answers it), so the
+        search is split by language: the best passages of `locale` take half the slots
+        (rounded up) and the best passages in the other languages take the rest; a side with
+        too few passages leaves its slots to the other. A French draft thus gets the French
+        guideline and the English one it depends on. Without a `locale`, the query's own
+        language is guessed from its function words; when none stands out, every language
+        competes on its fused rank alone.
         """
         query = query.strip()
         if not query or k <= 0:
@@ -224,21 +258,101 @@ class KnowledgeStore:
             except NotFoundError:  # rebuilt by another process since we listed collections
                 local, other = self._search(query, k, locale, 0.0)
         if locale is None:
-            return other
+            return [hit.passage for hit in other]
         take = max((k + 1) // 2, k - len(other))
-        return _best([local[:take], other[: k - min(take, len(local))]], k)
+        return [hit.passage for hit in _best([local[:take], other[: k - min(take, len(local))]], k)]
 
     def _search(
         self, query: str, k: int, locale: str | None, max_age: float
-    ) -> tuple[list[Passage], list[Passage]]:
+    ) -> tuple[list[_Hit], list[_Hit]]:
         """The k best passages of `locale`, and the k best of every other locale."""
         collections = self._refresh(max_age)
         if not collections:
             return [], []
         vector = self.embed_query(query)
-        local = self._query(collections[locale], vector, k) if locale in collections else []
-        other = [self._query(c, vector, k) for code, c in collections.items() if code != locale]
-        return local, _best(other, k)
+        codes = sorted(collections, key=lambda code: code != locale)  # the query's locale first
+        ranked = self._rank_all([(code, collections[code]) for code in codes], query, vector, k)
+        if locale not in collections:
+            return [], _best(ranked, k)
+        return ranked[0], _best(ranked[1:], k)
+
+    def _rank_all(
+        self, collections: list[tuple[str, Any]], query: str, vector: Any, k: int
+    ) -> list[list[_Hit]]:
+        """Each collection's k best passages, in the order given, the collections searched at
+        once: the first by this thread, the others by the store's pool."""
+        if len(collections) < 2:
+            return [self._rank(*c, query, vector, k) for c in collections]
+        pool = self._executor()
+        pending = [pool.submit(self._rank, *c, query, vector, k) for c in collections[1:]]
+        try:
+            first = self._rank(*collections[0], query, vector, k)
+        finally:
+            wait(pending)  # no search outlives its caller, even when one failed
+        return [first, *(future.result() for future in pending)]
+
+    def _rank(self, locale: str, collection: Any, query: str, vector: Any, k: int) -> list[_Hit]:
+        """One language's k best passages: the nearest by meaning fused with the best by keywords."""
+        nearest = collection.query(
+            query_embeddings=vector, n_results=max(k, CANDIDATES), include=["distances"]
+        )
+        distances = dict(zip(nearest["ids"][0], nearest["distances"][0], strict=True))
+        keywords = [i for i, _ in self._lexicon(locale, collection).index.search(query, CANDIDATES)]
+        fused = fuse([list(distances), keywords])
+        # Ties (one ranking's nth against the other's nth) go to meaning: its ids come first.
+        best = sorted(dict.fromkeys([*distances, *keywords]), key=lambda i: -fused[i])[:k]
+        # Only the winners' texts are read. A winner found by keywords alone gets its cosine
+        # similarity from its stored vector; one deleted since the query is left out.
+        got = collection.get(
+            ids=best,
+            include=["documents", "metadatas", "embeddings"]
+            if any(i not in distances for i in best)
+            else ["documents", "metadatas"],
+        )
+        passages = {}
+        for n, (i, doc, meta) in enumerate(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ):
+            distance = distances.get(i)
+            if distance is None:
+                distance = _cosine_distance(got["embeddings"][n], vector)
+            passages[i] = _passage(i, doc, meta, distance)
+        return [_Hit(fused[i], passages[i]) for i in best if i in passages]
+
+    def _lexicon(self, locale: str, collection: Any) -> _Lexicon:
+        """The keyword index of one collection, rebuilt when its revision changed."""
+        revision = (collection.id, self._revisions.get(locale, ""))
+        with self._lexicons_lock:
+            known = self._lexicons.get(locale)
+            if known is not None and known.revision == revision:
+                return known
+            ids, texts = [], []
+            offset = 0
+            while True:
+                page = collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+                for i, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                    ids.append(i)
+                    texts.append(f"{meta.get('heading', '')}\n\n{doc}")  # what the vectors embed
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+            built = _Lexicon(revision, LexicalIndex(ids, texts))
+            self._lexicons[locale] = built
+            return built
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="plume-search")
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the search threads; a later search starts them again. Without it they stop when
+        the store is garbage-collected or the interpreter exits."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def embed_query(self, query: str) -> Any:
         """The query's vector (as Chroma takes it), from a small LRU cache when asked before."""
@@ -292,15 +406,17 @@ class KnowledgeStore:
                     documents=[records[i].text for i in rows],
                     metadatas=[records[i].metadata() for i in rows],
                 )
+                self._changed(locale)
 
     def delete_source(self, source: str) -> int:
         """Remove every chunk of one source (in whatever locale); returns how many were removed."""
         removed = 0
         with _storage(f"removing {source}"):
-            for collection in self._refresh().values():
+            for locale, collection in self._refresh().items():
                 ids = collection.get(where={"source": source}, include=[])["ids"]
                 if ids:
                     collection.delete(ids=ids)
+                    self._changed(locale)
                     removed += len(ids)
         return removed
 
@@ -356,29 +472,31 @@ class KnowledgeStore:
                     break
                 offset += _PAGE
 
-    @staticmethod
-    def _query(collection: Any, vector: Any, k: int) -> list[Passage]:
-        result = collection.query(
-            query_embeddings=vector,
-            n_results=k,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            _passage(i, doc, meta, dist)
-            for i, doc, meta, dist in zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
-        ]
+
+@dataclass(frozen=True)
+class _Hit:
+    """A passage with its fused rank score (comparable across collections, unlike cosine)."""
+
+    fused: float
+    passage: Passage
 
 
-def _best(lists: list[list[Passage]], k: int) -> list[Passage]:
-    """The k best-scoring passages of several result lists."""
-    merged = [passage for found in lists for passage in found]
-    return sorted(merged, key=lambda p: p.score, reverse=True)[:k]
+@dataclass(frozen=True)
+class _Lexicon:
+    revision: tuple[str, str]  # (collection id, revision) it was built from
+    index: LexicalIndex
+
+
+def _best(lists: list[list[_Hit]], k: int) -> list[_Hit]:
+    """The k best of several rankings: by fused rank, then by closeness of meaning."""
+    merged = [hit for found in lists for hit in found]
+    return sorted(merged, key=lambda h: (h.fused, h.passage.score), reverse=True)[:k]
+
+
+def _cosine_distance(stored: Any, vector: Any) -> float:
+    a = np.asarray(stored, dtype=np.float32).reshape(-1)
+    b = np.asarray(vector, dtype=np.float32).reshape(-1)
+    return 1.0 - float(a @ b / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))
 
 
 def _passage(chunk: str, text: str, meta: dict[str, Any], distance: float | None) -> Passage:

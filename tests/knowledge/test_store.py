@@ -9,7 +9,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,10 @@ from chromadb.utils.embedding_functions import onnx_mini_lm_l6_v2 as onnx
 
 from core.errors import ConfigError
 from core.settings import SAMPLE_KIT, Settings
+from knowledge.evaluation import load_cases
 from knowledge.ingest import ingest
-from knowledge.store import KnowledgeStore
+from knowledge.language import guess_locale
+from knowledge.store import ChunkRecord, KnowledgeStore
 from tests.conftest import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -121,6 +125,60 @@ def test_a_locale_keeps_half_the_slots_even_for_an_english_query(store):
     assert sum(p.locale == "fr" for p in results) >= 2
     # No German guidelines: the unfiltered search fills every slot.
     assert len(store.search("hashtags", k=3, locale="de")) == 3
+
+
+def record(source: str, heading: str, text: str, locale: str = "en") -> ChunkRecord:
+    return ChunkRecord(source=source, index=0, heading=heading, text=text, locale=locale,
+                       kind="rules", content_hash="h", total=1)
+
+
+def axis(n: int) -> list[float]:
+    vector = [0.0] * 384
+    vector[n] = 1.0
+    return vector
+
+
+@pytest.fixture
+def far_target(make_settings, monkeypatch):
+    """A store whose vectors put one passage behind 30 others for every query: only its words
+    can bring it back."""
+    import knowledge.store
+
+    monkeypatch.setattr(knowledge.store, "COLLECTIONS_TTL", 0.0)  # no wait for the next listing
+    settings = make_settings()
+    store = KnowledgeStore(settings)
+    fillers = [record(f"en/filler-{n}.md", "Voice", f"Write warmly about coffee number {n}.")
+               for n in range(30)]
+    store.add_chunks(fillers, [axis(0)] * len(fillers))
+    monkeypatch.setattr(KnowledgeStore, "embed_query", lambda self, query: [axis(0)])
+    return settings, store
+
+
+def test_a_passage_the_vectors_rank_last_is_found_by_its_keywords(far_target):
+    _, store = far_target
+    target = record("en/merch.md", "Merchandise › Tote bags",
+                    "The Kettlewhistle tote is sewn in Québec; call it a tote, never a bag.")
+    store.add_chunks([target], [axis(1)])
+    found = store.search("Is the Kettlewhistle made locally?", k=3, locale="en")
+    # First by keywords, 31st by meaning: fused, it ties with the nearest passage, which a tie
+    # favours, so it comes second.
+    assert [p.source for p in found][1] == "en/merch.md" and found[1].score == 0.0
+    assert all(p.source != "en/merch.md" for p in store.search("warm coffee", k=3, locale="en"))
+
+
+def test_a_passage_another_process_adds_is_found_by_its_keywords(far_target):
+    settings, server = far_target
+
+    def sources():
+        return {p.source for p in server.search("Kettlewhistle tote", k=3, locale="en")}
+
+    assert "en/merch.md" not in sources()  # the keyword index is built now
+    ingesting = KnowledgeStore(settings)  # what `plume ingest` opens in its own process
+    ingesting.add_chunks([record("en/merch.md", "Merchandise › Tote bags",
+                                 "The Kettlewhistle tote is sewn in Québec.")], [axis(1)])
+    assert "en/merch.md" in sources()
+    ingesting.delete_source("en/merch.md")
+    assert "en/merch.md" not in sources()
 
 
 def test_search_edge_cases(store):
@@ -340,3 +398,140 @@ def test_an_empty_kit_ingests_to_nothing_and_searches_to_nothing(tmp_path):
     assert empty.search("emoji policy") == []
     assert empty.search("Combien d'émojis ?", k=5, locale="fr") == []
     assert empty.get(["voice.md#0"]) == [] and empty.locales() == []
+
+
+def chroma_client(settings: Settings):
+    """A Chroma client of its own on the store's folder, as another process would open it."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(settings.plume_home / "chroma"),
+        settings=ChromaSettings(anonymized_telemetry=False),
+    )
+
+
+def one_by_one(store: KnowledgeStore, query: str, k: int, locale: str | None) -> list[tuple]:
+    """The search done by hand: each locale ranked in turn by this thread (meaning and keywords
+    fused, as KnowledgeStore._rank does), then merged by the rule KnowledgeStore.search
+    documents. (id, score, text) triples, best first."""
+    vector = store.embed_query(query)
+    hits = {
+        code: store._rank(code, collection, query, vector, k)
+        for code, collection in store._refresh().items()
+    }
+
+    def best(found):
+        return sorted(found, key=lambda hit: (hit.fused, hit.passage.score), reverse=True)[:k]
+
+    locale = locale or guess_locale(query)
+    local = hits.pop(locale, []) if locale else []
+    other = best([hit for found in hits.values() for hit in found])
+    if locale is not None:
+        take = max((k + 1) // 2, k - len(other))
+        other = best(local[:take] + other[: k - min(take, len(local))])
+    return [(h.passage.id, h.passage.score, h.passage.text) for h in other]
+
+
+def test_searching_the_locales_at_once_finds_what_one_after_another_finds(make_settings):
+    settings = make_settings()
+    store = KnowledgeStore(settings)
+    # A third language, so that a search hands two queries to the pool.
+    store.add_chunks(
+        [
+            ChunkRecord(
+                source="de/stimme.md",
+                index=0,
+                heading="Stimme › Emojis",
+                text="Höchstens zwei Emojis pro Beitrag, nie in Antworten auf Beschwerden.",
+                locale="de",
+                kind="voice",
+                content_hash="h",
+                total=1,
+            )
+        ]
+    )
+    searches = [  # every query once before any comes back, so each misses the vector cache once
+        (case.query, k, case.locale if locale == "own" else locale)
+        for k in (1, 4)
+        for locale in ("own", None, "de")
+        for case in load_cases()
+    ]
+    threads_before = set(threading.enumerate())
+
+    with ThreadPoolExecutor(6) as callers:  # Slack workers searching at the same time
+        found = list(callers.map(lambda args: store.search(*args), searches))
+
+    reference = KnowledgeStore(settings)  # opened afresh, as another process would
+    for (query, k, locale), results in zip(searches, found, strict=True):
+        expected = one_by_one(reference, query, k, locale)
+        assert [(p.id, p.score, p.text) for p in results] == expected, (query, k, locale)
+    assert any(p.locale == "de" for results in found for p in results)
+    store.close()
+    assert not [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    assert store.search(*searches[0]) == found[0]  # a closed store searches again
+    store.close()
+
+
+RECREATE = """
+import sys
+import chromadb
+from chromadb.config import Settings
+path, name = sys.argv[1:]
+client = chromadb.PersistentClient(path=path, settings=Settings(anonymized_telemetry=False))
+old = client.get_collection(name, embedding_function=None)
+rows = old.get(include=["documents", "metadatas", "embeddings"])
+client.delete_collection(name)
+new = client.create_collection(
+    name, embedding_function=None, metadata=old.metadata,
+    configuration={"hnsw": {"space": "cosine"}},
+)
+new.add(ids=rows["ids"], embeddings=rows["embeddings"], documents=rows["documents"],
+        metadatas=rows["metadatas"])
+"""
+
+
+def test_a_collection_rebuilt_by_another_process_during_a_search_is_found_again(
+    make_settings, monkeypatch
+):
+    settings = make_settings()
+    store = KnowledgeStore(settings)
+    query = "how many emoji can we use"
+    # Locale fr: the searching thread queries French, the pool's thread English.
+    expected = store.search(query, k=4, locale="fr")
+    assert {p.locale for p in expected} == {"en", "fr"}
+    embed, embedded = store.embed_query, []
+
+    def rebuild_then_embed(text: str):
+        # The store has listed its collections (and trusts the list for a while); now another
+        # process drops and recreates the English one, as `plume ingest --rebuild` would.
+        if not embedded:
+            subprocess.run(
+                [sys.executable, "-c", RECREATE, str(settings.plume_home / "chroma"),
+                 "guidelines-en"],
+                check=True, timeout=120,
+            )  # fmt: skip
+        embedded.append(text)
+        return embed(text)
+
+    monkeypatch.setattr(store, "embed_query", rebuild_then_embed)
+    assert store.search(query, k=4, locale="fr") == expected
+    assert len(embedded) == 2  # the search failed on the old collection and ran again
+
+
+def test_a_locale_deleted_during_a_search_leaves_the_other_languages(make_settings, monkeypatch):
+    settings = make_settings()
+    store = KnowledgeStore(settings)
+    assert store.locales() == ["en", "fr"]
+    other = chroma_client(settings)
+    embed = store.embed_query
+
+    def delete_then_embed(text: str):
+        if "guidelines-fr" in [c.name for c in other.list_collections()]:
+            other.delete_collection("guidelines-fr")
+        return embed(text)
+
+    monkeypatch.setattr(store, "embed_query", delete_then_embed)
+    results = store.search("Combien d'émojis pouvons-nous utiliser ?", k=3, locale="fr")
+    assert len(results) == 3 and {p.locale for p in results} == {"en"}
+    assert store.locales() == ["en"]
