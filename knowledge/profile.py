@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -190,15 +190,9 @@ def _profile(data: Any) -> BrandProfile:
     if "hashtags" in data:
         profile.hashtags = _hashtags(data["hashtags"])
     if "call_to_action" in data:
-        profile.call_to_action = {
-            _locale(code, "call_to_action"): _text(sentence, f"call_to_action.{code}")
-            for code, sentence in _mapping(data["call_to_action"], "call_to_action").items()
-        }
+        profile.call_to_action = _per_locale(data["call_to_action"], "call_to_action", _text)
     if "glossary" in data:
-        profile.glossary = {
-            _locale(code, "glossary"): _text_map(terms, f"glossary.{code}")
-            for code, terms in _mapping(data["glossary"], "glossary").items()
-        }
+        profile.glossary = _per_locale(data["glossary"], "glossary", _text_map)
     if "do_not_translate" in data:
         profile.do_not_translate = _texts(data["do_not_translate"], "do_not_translate")
     if "default_hashtags" in data:
@@ -276,17 +270,11 @@ def _hashtags(value: Any) -> HashtagPolicy:
             f"hashtags.required lists {len(policy.required)} tags but hashtags.max is {policy.max}"
         )
     if "topical" in value:
-        policy.topical = {
-            _locale(code, "hashtags.topical"): _tags(tags, f"hashtags.topical.{code}")
-            for code, tags in _mapping(value["topical"], "hashtags.topical").items()
-        }
+        policy.topical = _per_locale(value["topical"], "hashtags.topical", _tags)
     if "equivalents" in value:
-        policy.equivalents = {
-            _locale(code, "hashtags.equivalents"): _equivalents(
-                pairs, f"hashtags.equivalents.{code}", policy
-            )
-            for code, pairs in _mapping(value["equivalents"], "hashtags.equivalents").items()
-        }
+        policy.equivalents = _per_locale(
+            value["equivalents"], "hashtags.equivalents", lambda v, k: _equivalents(v, k, policy)
+        )
     return policy
 
 
@@ -361,6 +349,14 @@ def _tag(value: Any, key: str) -> str:
     if " " in tag:
         raise ValidationFailed(f"{key}: a hashtag cannot contain spaces, got {tag!r}")
     return tag if tag.startswith("#") else f"#{tag}"
+
+
+def _per_locale(value: Any, key: str, parse: Callable[[Any, str], Any]) -> dict[str, Any]:
+    """{locale: entry} with each locale checked and each entry parsed (its key names the locale)."""
+    return {
+        _locale(code, key): parse(entry, f"{key}.{code}")
+        for code, entry in _mapping(value, key).items()
+    }
 
 
 def _tags(value: Any, key: str) -> list[str]:
