@@ -86,6 +86,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
             finally:
                 scheduler.shutdown()
     finally:
+        knowledge.close()
         db.dispose()
 
 

@@ -474,6 +474,7 @@ HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it 
 • Mention @Plume with a brief in a channel (or DM me): _“Announce our Guji roast on LinkedIn and X in English and French, tomorrow 9am”_.
 • Each draft arrives as a card: *Approve*, *Request changes*, *Edit* or *Reject*.
 • Later messages in the thread are change requests for the drafts still awaiting a decision.
+• Brand rules Plume proposes (read in the guidelines, or learned from repeated edits) wait on approvers' App Home.
 *Commands*
 `/plume queue` — upcoming posts by day, in your time zone
 `/plume pending` — drafts awaiting your decision
