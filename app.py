@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from agents.checkpoint import Checkpoints
@@ -25,7 +26,7 @@ from core.publishers import OutboxPublisher
 from core.scheduler import Scheduler
 from core.settings import Settings, load
 from knowledge.ingest import ingest
-from knowledge.profile import load_profile, with_rules
+from knowledge.profile import check_rule, load_profile, with_rules
 from knowledge.store import KnowledgeStore
 
 
@@ -161,8 +162,7 @@ def cmd_rules(settings: Settings, args) -> int:
             try:
                 with db.session() as session:
                     rule = rules.settle(session, rule_id=number, actor=actor, accept=args.action == "accept",
-                                        approvers=[], check=lambda accepted, fragment: with_rules(
-                                            with_rules(profile, accepted), [fragment], strict=True))
+                                        approvers=[], check=partial(check_rule, profile))
             except PlumeError as exc:  # the other numbers are still decided
                 print(f"  ✗ {exc}", file=sys.stderr)
                 failed += 1

@@ -13,7 +13,7 @@ from core.brand import BrandProfile
 from core.db import Database
 from core.domain import Passage
 from core.settings import Settings
-from knowledge.profile import with_rules
+from knowledge.profile import check_rule, with_rules
 
 
 class Knowledge(Protocol):
@@ -58,4 +58,4 @@ class Context:
     def check_rule(self, accepted: list[dict], rule: dict) -> None:
         """Raise ValidationFailed unless `rule` can join the kit's profile and the `accepted` rules
         (core.rules.settle's check)."""
-        with_rules(with_rules(self.profile, accepted), [rule], strict=True)
+        check_rule(self.profile, accepted, rule)

@@ -58,6 +58,12 @@ def with_rules(
     return _profile(data)
 
 
+def check_rule(profile: BrandProfile, accepted: list[dict[str, Any]], rule: dict[str, Any]) -> None:
+    """Raise ValidationFailed unless `rule` can join `profile` and the rules already `accepted`
+    (the check core.rules.settle runs before accepting)."""
+    with_rules(with_rules(profile, accepted), [rule], strict=True)
+
+
 def merge_rules(base: Any, extra: dict[str, Any]) -> dict[str, Any]:
     """brand.yaml data with a fragment of accepted rules merged over it."""
     merged = dict(base) if isinstance(base, dict) else {}

@@ -75,8 +75,7 @@ class ChunkRecord:
 
     @property
     def embedded_text(self) -> str:
-        # The heading path says what a short passage is about ("Voice › Emoji"); embed it too.
-        return f"{self.heading}\n\n{self.text}" if self.heading else self.text
+        return _embedded(self.heading, self.text)
 
     def metadata(self) -> dict[str, str | int]:
         return {
@@ -202,11 +201,7 @@ class KnowledgeStore:
 
     def _split_legacy(self) -> None:
         legacy = self._client.get_collection(LEGACY, embedding_function=None)
-        offset = 0
-        while True:
-            page = legacy.get(
-                include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset
-            )
+        for page in _paged(legacy, ["documents", "metadatas", "embeddings"]):
             by_locale: dict[str, list[int]] = {}
             for i, meta in enumerate(page["metadatas"]):
                 by_locale.setdefault(str(meta.get("locale") or "en"), []).append(i)
@@ -218,9 +213,6 @@ class KnowledgeStore:
                     metadatas=[page["metadatas"][i] for i in rows],
                 )
                 self._changed(locale)
-            if len(page["ids"]) < _PAGE:
-                break
-            offset += _PAGE
         self._client.delete_collection(LEGACY)
 
     def count(self) -> int:
@@ -327,15 +319,12 @@ class KnowledgeStore:
             if known is not None and known.revision == revision:
                 return known
             ids, texts = [], []
-            offset = 0
-            while True:
-                page = collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-                for i, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                    ids.append(i)
-                    texts.append(f"{meta.get('heading', '')}\n\n{doc}")  # what the vectors embed
-                if len(page["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
+            for page in _paged(collection, ["documents", "metadatas"]):
+                ids += page["ids"]
+                texts += [  # what the vectors embed, so both rankings judge the same text
+                    _embedded(str(meta.get("heading", "")), doc)
+                    for doc, meta in zip(page["documents"], page["metadatas"], strict=True)
+                ]
             built = _Lexicon(revision, LexicalIndex(ids, texts))
             self._lexicons[locale] = built
             return built
@@ -464,13 +453,7 @@ class KnowledgeStore:
 
     def _pages(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
         for collection in self._refresh().values():
-            offset = 0
-            while True:
-                page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
-                yield page
-                if len(page["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
+            yield from _paged(collection, include, where)
 
 
 @dataclass(frozen=True)
@@ -485,6 +468,22 @@ class _Hit:
 class _Lexicon:
     revision: tuple[str, str]  # (collection id, revision) it was built from
     index: LexicalIndex
+
+
+def _paged(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
+    """A collection's chunks, _PAGE at a time."""
+    offset = 0
+    while True:
+        page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+        yield page
+        if len(page["ids"]) < _PAGE:
+            break
+        offset += _PAGE
+
+
+def _embedded(heading: str, text: str) -> str:
+    # The heading path says what a short passage is about ("Voice › Emoji"); it is searched too.
+    return f"{heading}\n\n{text}" if heading else text
 
 
 def _best(lists: list[list[_Hit]], k: int) -> list[_Hit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from core.rules import Finding
 from core.settings import SAMPLE_KIT, Settings
 from knowledge.chunking import split_sections
 from knowledge.ingest import ingest
-from knowledge.profile import load_profile, with_rules
+from knowledge.profile import check_rule, load_profile, with_rules
 from knowledge.proposals import find_rules
 from knowledge.store import KnowledgeStore
 
@@ -244,7 +245,7 @@ def test_a_rule_the_profile_cannot_take_is_refused_and_stays_proposed(tmp_path, 
         ValidationFailed, match="hashtags.required lists 2 tags but hashtags.max is 1"
     ):
         rules.settle(session, rule_id=rule.id, actor="mia", accept=True, approvers=[],
-                     check=lambda accepted, fragment: with_rules(profile, [*accepted, fragment], strict=True))
+                     check=partial(check_rule, profile))
     with db.session() as session:
         assert [r.status for r in rules.rules(session)] == ["proposed"]
         # Even if accepted some other way, drafting goes on without it.
