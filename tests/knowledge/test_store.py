@@ -437,20 +437,9 @@ def test_searching_the_locales_at_once_finds_what_one_after_another_finds(make_s
     settings = make_settings()
     store = KnowledgeStore(settings)
     # A third language, so that a search hands two queries to the pool.
-    store.add_chunks(
-        [
-            ChunkRecord(
-                source="de/stimme.md",
-                index=0,
-                heading="Stimme › Emojis",
-                text="Höchstens zwei Emojis pro Beitrag, nie in Antworten auf Beschwerden.",
-                locale="de",
-                kind="voice",
-                content_hash="h",
-                total=1,
-            )
-        ]
-    )
+    store.add_chunks([record("de/stimme.md", "Stimme › Emojis",
+                             "Höchstens zwei Emojis pro Beitrag, nie in Antworten auf Beschwerden.",
+                             locale="de")])
     searches = [  # every query once before any comes back, so each misses the vector cache once
         (case.query, k, case.locale if locale == "own" else locale)
         for k in (1, 4)
