@@ -150,6 +150,10 @@ class Post(Record):
     approved_hash: str | None = None
     published_at: str | None = None
     external_ref: str | None = None
+    external_url: str | None = None
+    channel: str | None = None
+    publish_key: str | None = None
+    attempts: int = 0
     last_actor: str | None = None
     last_reason: str = ""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -48,7 +48,11 @@ class PostRow(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     approved_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    external_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    external_ref: Mapped[str | None] = mapped_column(Text, nullable=True)  # the network's id for the post
+    external_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the configured channel it went to
+    publish_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # chosen before the first send
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # sends the network certainly refused
     last_actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -191,3 +195,48 @@ class RuleSourceRow(Base):
 
     source: Mapped[str] = mapped_column(String(500), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- what the networks say back
+
+
+class MetricRow(Base):
+    """Engagement of one post on a network, imported from the network's export (`plume import-metrics`)."""
+
+    __tablename__ = "post_metrics"
+    __table_args__ = (UniqueConstraint("network", "external_id", name="uq_post_metrics_network_external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(100), default="")
+    external_id: Mapped[str] = mapped_column(String(200))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), nullable=True, index=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    impressions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    engagements: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    likes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comments: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    shares: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clicks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(50))  # the export format it came from
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CommentRow(Base):
+    """A comment or reply on a published post, imported from CSV, with its sentiment score."""
+
+    __tablename__ = "post_comments"
+    __table_args__ = (UniqueConstraint("network", "comment_id", name="uq_post_comments_network_comment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(20))
+    external_post_id: Mapped[str] = mapped_column(String(200))
+    comment_id: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    language: Mapped[str] = mapped_column(String(10), default="")
+    sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)  # -1 (negative) … 1 (positive)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

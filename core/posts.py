@@ -38,8 +38,8 @@ def to_post(row: PostRow) -> Post:
         offline=row.offline, checks=list(row.checks or []), citations=list(row.citations or []),
         warnings=list(row.warnings or []), rationale=row.rationale, approved_by=row.approved_by,
         approved_at=iso(row.approved_at), approved_hash=row.approved_hash,
-        published_at=iso(row.published_at), external_ref=row.external_ref,
-        last_actor=row.last_actor, last_reason=row.last_reason or "",
+        published_at=iso(row.published_at), external_ref=row.external_ref, external_url=row.external_url,
+        channel=row.channel, publish_key=row.publish_key, attempts=row.attempts or 0, last_actor=row.last_actor, last_reason=row.last_reason or "",
     )
 
 
