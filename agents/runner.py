@@ -72,7 +72,8 @@ class Runner:
     def __init__(self, context: Context, checkpointer):
         self.context = context
         self.graph = build().compile(checkpointer=checkpointer)
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Re-entrant: resume() holds it from reading the snapshot to running the graph, and _run() takes it too.
+        self._locks: dict[str, threading.RLock] = defaultdict(threading.RLock)
 
     def _config(self, thread_id: str) -> dict:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
@@ -110,17 +111,18 @@ class Runner:
 
     def resume(self, thread_id: str, on_event: Listener | None = None) -> Outcome:
         """Continue a thread: after a decision, after a crash inside a node, or after a restart."""
-        snapshot = self.graph.get_state(self._config(thread_id))
-        if snapshot.interrupts:
-            return self._run(thread_id, Command(resume="decided"), on_event)
-        if snapshot.next:
-            return self._run(thread_id, None, on_event)
-        if not snapshot.values:  # the brief was stored but a crash came before the graph's first step
-            with self.context.db.session() as session:
-                stored = posts.brief_text(session, thread_id)
-            if stored:
-                return self._run(thread_id, self._payload(thread_id, *stored), on_event)
-        return self.outcome(thread_id)
+        with self._locks[thread_id]:  # a run in progress must not change the snapshot between reading and acting
+            snapshot = self.graph.get_state(self._config(thread_id))
+            if snapshot.interrupts:
+                return self._run(thread_id, Command(resume="decided"), on_event)
+            if snapshot.next:
+                return self._run(thread_id, None, on_event)
+            if not snapshot.values:  # the brief was stored but a crash came before the graph's first step
+                with self.context.db.session() as session:
+                    stored = posts.brief_text(session, thread_id)
+                if stored:
+                    return self._run(thread_id, self._payload(thread_id, *stored), on_event)
+            return self.outcome(thread_id)
 
     def recover(self) -> list[str]:
         """At start-up: finish threads cut short by a crash, and apply decisions a crash left unseen."""

@@ -82,3 +82,38 @@ def test_a_brief_stored_just_before_a_crash_is_drafted_on_recovery(make_settings
         drafted = plume.runner.outcome(thread).posts
         assert plume.runner.recover() == []  # once drafted, there is nothing left to recover
     assert sorted(p.network for p in drafted) == ["linkedin", "x"]
+
+
+def test_two_cards_of_one_brief_approved_at_once_are_both_scheduled(make_settings, monkeypatch):
+    """The second approval arrives while the first one's run is scheduling: it must wait, then resume."""
+    import threading
+
+    from core.domain import Action, Decision
+
+    real_schedule, scheduling, release = nodes.schedule, threading.Event(), threading.Event()
+
+    def slow_schedule(state, runtime):
+        scheduling.set()
+        release.wait(10)
+        return real_schedule(state, runtime)
+
+    monkeypatch.setitem(nodes.ALL, "schedule", slow_schedule)
+    thread = thread_id_for("test", "both")
+    with app.assemble(make_settings(), quiet=True) as plume:
+        first, second = plume.runner.start(thread_id=thread, text=BRIEF, actor="mia").posts
+
+        def approve(post):
+            plume.runner.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor="mia", version=post.version))
+
+        one = threading.Thread(target=approve, args=(first,))
+        one.start()
+        assert scheduling.wait(30)
+        two = threading.Thread(target=approve, args=(second,))
+        two.start()
+        two.join(1)  # the second decision is stored and its resume is under way while the first run schedules
+        release.set()
+        one.join(30)
+        two.join(30)
+        with plume.db.session() as session:
+            statuses = {posts.get(session, p.id).status for p in (first, second)}
+    assert statuses == {Status.SCHEDULED}
