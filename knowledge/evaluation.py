@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,6 @@ from knowledge.chunking import SEPARATOR
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "bench" / "retrieval_eval.yaml"
 HELD_OUT = EVAL_SET.with_name("retrieval_holdout.yaml")
-_BOLD_TITLE = re.compile(r"^\*\*(.+)\*\*$", re.MULTILINE)
 
 Search = Callable[[str, int, str | None], list[Passage]]
 
@@ -33,7 +31,7 @@ class Expected:
             return False
         if self.contains:
             return _squash(self.contains) in _squash(passage.text)
-        return self.heading in section_titles(passage)
+        return self.heading == section_title(passage)
 
     def __str__(self) -> str:
         return f"{self.source} › {self.heading or repr(self.contains)}"
@@ -62,19 +60,9 @@ class Outcome:
         return 1 - len(self.missed) / len(self.case.expect)
 
 
-def section_titles(passage: Passage) -> set[str]:
-    """Titles of the sections a chunk holds: the last heading, or each packed one.
-
-    "Voice and tone › Emoji" holds "Emoji"; "Platform notes › X · Threads" holds "X" and
-    "Threads"; packed sections also keep their own path as a bold line, which names the
-    deeper ones ("**Emoji › On LinkedIn**").
-    """
-    titles: set[str] = set()
-    if passage.heading:
-        titles.update(t.strip() for t in passage.heading.split(SEPARATOR)[-1].split(" · "))
-    for line in _BOLD_TITLE.findall(passage.text):
-        titles.update(part.strip() for part in line.split(SEPARATOR))
-    return titles
+def section_title(passage: Passage) -> str:
+    """The title of the one section a chunk holds: the last heading of its path."""
+    return passage.heading.split(SEPARATOR)[-1].strip()
 
 
 def load_cases(path: Path = EVAL_SET) -> list[Case]:

@@ -15,14 +15,14 @@ from core import rules
 from core.db import Database
 from core.domain import LOCALES
 from core.errors import ValidationFailed
-from knowledge.chunking import size_sections
+from knowledge.chunking import chunk_sections
 from knowledge.proposals import find_rules
 from knowledge.readers import READERS, check_size, split_front_matter  # noqa: F401 (moved)
 from knowledge.store import ChunkRecord, KnowledgeStore
 
 # Part of every content hash: bump it when chunking or metadata change so the next ingest
 # re-embeds every file instead of keeping chunks cut the old way.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"  # 3: one chunk per smallest section, none packed
 BATCH = 32
 DEFAULT_LOCALE = "en"
 GENERAL = "general"
@@ -32,11 +32,13 @@ KIND_WORDS: dict[str, set[str]] = {
     kind: set(words.split())
     for kind, words in {
         "voice": "voice voix tone ton tonalite style stimme voz tono",
-        "rules": "rules rule regles policy policies dos donts legal compliance claims regeln reglas",
-        "glossary": "glossary glossaire terms terminology lexique vocabulary vocabulaire glossar",
+        "rules": "rules rule regles policy policies dos donts legal compliance claims regeln reglas "
+        "recht normas",
+        "glossary": "glossary glossaire terms terminology lexique vocabulary vocabulaire glossar "
+        "glosario",
         "examples": "examples example exemples exemple samples beispiele ejemplos esempi",
-        "platforms": "platforms platform plateformes networks reseaux channels social linkedin "
-        "instagram bluesky mastodon threads",
+        "platforms": "platforms platform plateformes networks reseaux redes kanale channels social "
+        "linkedin instagram bluesky mastodon threads",
     }.items()
 }
 KINDS = (*KIND_WORDS, GENERAL)
@@ -170,7 +172,7 @@ def read(
     locale = detect_locale(document.meta, path.name, tuple(folders), hint=document.locale_hint)
     kind = detect_kind(document.meta, path)
     sections = document.outline()
-    chunks = size_sections(sections)
+    chunks = chunk_sections(sections)
     if not chunks:
         raise ValidationFailed("no text to index")
     records = [

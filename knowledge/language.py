@@ -17,9 +17,11 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "pour avec au aux ce cette ces il elle on pas ne combien quoi en que faire se sa son "
         "ses leur leurs par plus être avoir",
         "de": "der die das ein eine und oder ist sind wir unser sie ihr wie was welche wer "
-        "wann wo warum kann muss soll in auf für mit zu den dem nicht",
+        "wann wo warum kann muss soll in auf für mit zu den dem nicht einen einem einer im "
+        "auch wenn dass über unter nach bei vom zum zur unsere unseren wird werden",
         "es": "el la los las un una y o es son nosotros nuestro usted cómo qué cuál quién "
-        "cuándo dónde por para con en del al no puede debe cuántos",
+        "cuándo dónde por para con en del al no puede debe cuántos de a se lo su sus "
+        "tiene hay también cada este esta estos nuestra nuestros",
         "it": "il lo la gli le un una e o è sono noi nostro voi come che quale chi quando "
         "dove perché può deve per con in del della non quanti",
         "pt": "o a os as um uma e ou é são nós nosso você como que qual quem quando onde "

@@ -234,8 +234,8 @@ class KnowledgeStore:
         keyword index finds. Multilingual models also rank same-language text first (a French
         question scores every French passage above the English one that answers it), so the
         search is split by language: the best passages of `locale` take half the slots
-        (rounded up) and the best passages in the other languages take the rest; a side with
-        too few passages leaves its slots to the other. A French draft thus gets the French
+        (rounded up) and come first, and the best passages in the other languages take the rest;
+        a side with too few passages leaves its slots to the other. A French draft thus gets the French
         guideline and the English one it depends on. Without a `locale`, the query's own
         language is guessed from its function words; when none stands out, every language
         competes on its fused rank alone.
@@ -252,7 +252,9 @@ class KnowledgeStore:
         if locale is None:
             return [hit.passage for hit in other]
         take = max((k + 1) // 2, k - len(other))
-        return [hit.passage for hit in _best([local[:take], other[: k - min(take, len(local))]], k)]
+        # The draft's own language first: fused ranks of different collections tie rank for rank, and a
+        # model (and a reader) takes the first passages as the main guidance.
+        return [hit.passage for hit in [*local[:take], *other[: k - min(take, len(local))]]]
 
     def _search(
         self, query: str, k: int, locale: str | None, max_age: float
@@ -289,43 +291,46 @@ class KnowledgeStore:
             query_embeddings=vector, n_results=max(k, CANDIDATES), include=["distances"]
         )
         distances = dict(zip(nearest["ids"][0], nearest["distances"][0], strict=True))
-        keywords = [i for i, _ in self._lexicon(locale, collection).index.search(query, CANDIDATES)]
+        lexicon = self._lexicon(locale, collection)
+        keywords = [i for i, _ in lexicon.index.search(query, CANDIDATES)]
         fused = fuse([list(distances), keywords])
         # Ties (one ranking's nth against the other's nth) go to meaning: its ids come first.
         best = sorted(dict.fromkeys([*distances, *keywords]), key=lambda i: -fused[i])[:k]
-        # Only the winners' texts are read. A winner found by keywords alone gets its cosine
-        # similarity from its stored vector; one deleted since the query is left out.
-        got = collection.get(
-            ids=best,
-            include=["documents", "metadatas", "embeddings"]
-            if any(i not in distances for i in best)
-            else ["documents", "metadatas"],
-        )
-        passages = {}
-        for n, (i, doc, meta) in enumerate(
-            zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ):
-            distance = distances.get(i)
-            if distance is None:
-                distance = _cosine_distance(got["embeddings"][n], vector)
-            passages[i] = _passage(i, doc, meta, distance)
-        return [_Hit(fused[i], passages[i]) for i in best if i in passages]
+        # The winners' texts come from the copy the keyword index keeps (a Chroma read per
+        # locale was a third of a search with a known query vector). Chroma is asked only for
+        # a chunk written since that copy, and for a winner found by keywords alone: its
+        # cosine similarity needs its stored vector, and one deleted since is left out.
+        rows = {i: lexicon.rows[i] for i in best if i in distances and i in lexicon.rows}
+        vectors = {}
+        if missing := [i for i in best if i not in rows]:
+            got = collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            for i, doc, meta, stored in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                rows[i], vectors[i] = (doc, meta), stored
+        hits = []
+        for i in best:
+            if i not in rows:
+                continue
+            distance = distances[i] if i in distances else _cosine_distance(vectors[i], vector)
+            hits.append(_Hit(fused[i], _passage(i, *rows[i], distance)))
+        return hits
 
     def _lexicon(self, locale: str, collection: Any) -> _Lexicon:
-        """The keyword index of one collection, rebuilt when its revision changed."""
+        """The keyword index of one collection, with its texts, rebuilt when its revision changed."""
         revision = (collection.id, self._revisions.get(locale, ""))
         with self._lexicons_lock:
             known = self._lexicons.get(locale)
             if known is not None and known.revision == revision:
                 return known
-            ids, texts = [], []
+            rows: dict[str, tuple[str, dict[str, Any]]] = {}
             for page in _paged(collection, ["documents", "metadatas"]):
-                ids += page["ids"]
-                texts += [  # what the vectors embed, so both rankings judge the same text
-                    _embedded(str(meta.get("heading", "")), doc)
-                    for doc, meta in zip(page["documents"], page["metadatas"], strict=True)
-                ]
-            built = _Lexicon(revision, LexicalIndex(ids, texts))
+                pairs = zip(page["documents"], page["metadatas"], strict=True)
+                rows.update(zip(page["ids"], pairs, strict=True))
+            texts = [  # what the vectors embed, so both rankings judge the same text
+                _embedded(str(meta.get("heading", "")), doc) for doc, meta in rows.values()
+            ]
+            built = _Lexicon(revision, LexicalIndex(list(rows), texts), rows)
             self._lexicons[locale] = built
             return built
 
@@ -468,6 +473,7 @@ class _Hit:
 class _Lexicon:
     revision: tuple[str, str]  # (collection id, revision) it was built from
     index: LexicalIndex
+    rows: dict[str, tuple[str, dict[str, Any]]]  # id -> (text, metadata), as of that revision
 
 
 def _paged(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:

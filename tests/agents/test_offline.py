@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agents.offline import compose, local_hashtags, parse_brief
+import app
+from agents.offline import compose, for_network, local_hashtags, parse_brief
 from core import checks, platforms
 from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.domain import (
@@ -284,6 +285,30 @@ def test_key_message_drops_the_request(text, message):
     assert parse(text).key_message == message
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("Our new roast on LinkedIn and X in English and French, tomorrow morning.", "Our new roast."),
+    ("Notre nouvelle torréfaction sur LinkedIn et X en anglais et en français, demain matin.",
+     "Notre nouvelle torréfaction."),
+    ("Our new roast, tomorrow morning, on LinkedIn and X.", "Our new roast."),
+    ("Notre nouvelle torréfaction, demain matin sur LinkedIn et X.", "Notre nouvelle torréfaction."),
+    ("Our new roast on LinkedIn tomorrow 9am New York time", "Our new roast"),
+])
+def test_networks_languages_and_times_listed_together_are_the_request(text, message):
+    parsed = parse(text)
+    assert parsed.key_message == message
+    assert parsed.networks == (["x", "linkedin"] if " X" in text else ["linkedin"])
+    assert parsed.not_before is not None
+
+
+def test_a_time_with_a_city_is_read_in_that_city():
+    assert parse("Our new roast on LinkedIn tomorrow 9am New York time").not_before == "2026-11-27T09:00:00-05:00"
+
+
+def test_an_events_date_listed_with_the_networks_stays_in_the_message():
+    assert parse("Our pop-up at Station F on Friday evening on Instagram").key_message == \
+        "Our pop-up at Station F on Friday evening"
+
+
 def test_constraints():
     parsed = parse("We're hiring baristas! No emoji, no hashtags, keep it short and sweet, mention @lumenjobs "
                    "and @lyon_cafe.")
@@ -499,6 +524,48 @@ def test_citations_name_the_guidelines_applied():
     x_variant = compose(brief(), network="x", locale="en", profile=PROFILE, passages=PASSAGES)
     assert x_variant.citations == ["faq-1", "voice-1"]
     assert compose(brief(), network="x", locale="en", profile=PROFILE, passages=[]).citations == []
+
+
+SECTIONS = [  # one passage per smallest section, as the knowledge store cites them
+    Passage(id="li", source="platforms.md", heading="Per-network notes › LinkedIn", text="Three tags.", score=0.95),
+    Passage(id="x", source="platforms.md", heading="Per-network notes › X", text="One idea per post.", score=0.7),
+    Passage(id="ig-ex", source="examples.md", heading="Example posts › Launch (Instagram)", text="…", score=0.9),
+    Passage(id="emoji", source="voice.md", heading="Voice and tone › Emoji", text="Two at most.", score=0.6),
+    Passage(id="hist", source="about.md", heading="Our history", text="Since 2015.", score=0.5),
+]
+
+
+def test_a_draft_cites_no_notes_about_other_networks():
+    x_draft = compose(brief(), network="x", locale="en", profile=PROFILE, passages=SECTIONS)
+    assert x_draft.citations == ["x", "emoji"]  # the LinkedIn notes scored best, yet are not X's
+    assert "LinkedIn" not in x_draft.rationale
+    linkedin = compose(brief(), network="linkedin", locale="en", profile=PROFILE, passages=SECTIONS)
+    assert linkedin.citations == ["li", "emoji"]
+    instagram = compose(brief(), network="instagram", locale="en", profile=PROFILE, passages=SECTIONS)
+    assert instagram.citations == ["ig-ex", "emoji"]
+
+
+def test_notes_naming_several_networks_guide_each_of_them():
+    shared = Passage(id="x-threads", source="platforms.md", heading="Platform notes › X · Threads", text="Short.")
+    assert for_network([shared], "threads") == [shared] == for_network([shared], "x")
+    assert for_network([shared], "linkedin") == []
+
+
+def test_an_offline_brief_cites_only_guidelines_for_each_network(make_settings):
+    from agents.runner import thread_id_for
+
+    with app.assemble(make_settings(), quiet=True) as plume:
+        outcome = plume.runner.start(thread_id=thread_id_for("test", "citations"), actor="mia",
+                                     text="Our new roast on LinkedIn and X in English and French, tomorrow morning.")
+    drafts = {(p.network, p.locale): p for p in outcome.posts}
+    assert set(drafts) == {("x", "en"), ("linkedin", "en"), ("x", "fr"), ("linkedin", "fr")}
+    assert "Our new roast." in drafts["x", "en"].text
+    assert "LinkedIn and X" not in drafts["x", "en"].text and "tomorrow" not in drafts["x", "en"].text
+    for (network, _), post in drafts.items():
+        assert post.citations, f"{network} cites nothing"
+        for cited in post.citations:
+            named = platforms.named_in(f"{cited['source']} {cited['heading']}")
+            assert not named or network in named, f"{network} draft cites {cited['heading']}"
 
 
 def test_compose_is_deterministic():

@@ -240,6 +240,28 @@ def test_mastodon_counts_graphemes_links_23_and_local_part_of_mentions():
     assert mastodon.length(FAMILY + CAFE_NFD) == 5
 
 
+@pytest.mark.parametrize(("domain_length", "counted"), [
+    (20, 4),  # "@ana"
+    (253, 4),  # the longest domain DNS allows is still a mention
+    (254, 5 + 254),  # longer: Mastodon's extractor drops the mention, every character counts
+    (400, 5 + 400),
+])
+def test_mastodon_counts_a_remote_mention_as_the_user_only_while_its_domain_is_valid(domain_length, counted):
+    domain = (("a" * 49 + ".") * 10)[: domain_length - 8] + "b.social"  # labels of 49 letters
+    assert len(domain) == domain_length
+    mastodon = platforms.get("mastodon")
+    assert mastodon.length(f"@ana@{domain}") == counted
+    assert mastodon.length(f"hi @ana@{domain} and @bo@m.social") == counted + len("hi  and @bo")
+
+
+def test_networks_named_in_a_heading():
+    assert platforms.named_in("Per-network notes › LinkedIn") == {"linkedin"}
+    assert platforms.named_in("Platform notes › X · Threads") == {"x", "threads"}
+    assert platforms.named_in("examples.md › Launch (Twitter/FB)") == {"x", "facebook"}
+    assert platforms.named_in("Voice and tone › Emoji") == set()
+    assert platforms.named_in("Mugs › 2 x 3 packs") == set()  # a lowercase x is no network
+
+
 def test_threads_counts_emoji_by_utf8_bytes():
     threads = platforms.get("threads")
     assert threads.length("a" * 500) == 500 == threads.max_length

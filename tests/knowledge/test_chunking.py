@@ -7,11 +7,10 @@ import pytest
 from core.settings import SAMPLE_KIT
 from knowledge.chunking import (
     MAX_WORDS,
-    MIN_WORDS,
     Section,
     chunk_markdown,
+    chunk_sections,
     chunk_text,
-    size_sections,
     split_long,
     split_sections,
     word_count,
@@ -33,7 +32,7 @@ def test_heading_paths_follow_the_outline():
         (("Voice", "Hashtags"), "three"),
         (("Rules",), "be kind"),
     ]
-    chunks = chunk_markdown(doc, min_words=1)
+    chunks = chunk_markdown(doc)
     assert [c.heading for c in chunks] == [
         "Voice",
         "Voice › Emoji",
@@ -85,20 +84,41 @@ def test_one_enormous_paragraph_is_cut_on_sentences_then_words():
     assert all(word_count(p) <= 50 for p in split_long(words(400), max_words=50))
 
 
-def test_short_sections_are_packed_under_their_common_heading():
-    doc = f"# Voice\n## Emoji\n{words(30)}\n## Hashtags\n{words(30)}\n## Style\n{words(30)}"
-    (chunk,) = chunk_markdown(doc)
-    assert chunk.heading == "Voice › Emoji · Hashtags · Style"
-    assert chunk.text.startswith("**Emoji**\n")
-    assert "\n\n**Hashtags**\n" in chunk.text
-
-
-def test_a_short_intro_joins_its_first_child_and_a_short_tail_joins_its_predecessor():
-    doc = f"# Platforms\n{words(20)}\n## LinkedIn\n{words(150)}\n## X\n{words(150)}\n## Threads\n{words(10)}"
+def test_short_sibling_sections_stay_one_chunk_each_and_cite_one_section():
+    doc = (
+        "# Per-network notes\nHow each network reads us.\n"
+        "## LinkedIn\nLonger posts, no emoji, one link.\n"
+        "## X\nUnder 280 characters, one hashtag.\n"
+        "## Instagram\nAlt text on every image.\n"
+        "### Stories\nThree frames at most."
+    )
     chunks = chunk_markdown(doc)
-    assert [c.heading for c in chunks] == ["Platforms › LinkedIn", "Platforms › X · Threads"]
-    # Packed sections keep their title as a bold line: **LinkedIn**, **X**, **Threads**.
-    assert [c.words for c in chunks] == [20 + 1 + 150, 1 + 150 + 1 + 10]
+    assert [(c.heading, c.text) for c in chunks] == [
+        ("Per-network notes", "How each network reads us."),
+        ("Per-network notes › LinkedIn", "Longer posts, no emoji, one link."),
+        ("Per-network notes › X", "Under 280 characters, one hashtag."),
+        ("Per-network notes › Instagram", "Alt text on every image."),
+        ("Per-network notes › Instagram › Stories", "Three frames at most."),
+    ]
+    # The X chunk is about X alone: nothing of the LinkedIn notes travels with it.
+    (x,) = [c for c in chunks if c.heading.endswith("› X")]
+    assert "LinkedIn" not in x.heading + x.text
+
+
+def test_only_an_oversized_section_is_split_and_its_small_neighbours_are_untouched():
+    doc = (
+        f"# Voice\n## Emoji\n{words(10)}\n## Claims\n"
+        + "\n\n".join(words(150, f"p{i}") for i in range(4))
+        + f"\n## Hashtags\n{words(5)}"
+    )
+    chunks = chunk_markdown(doc, max_words=300)
+    assert [c.heading for c in chunks] == [
+        "Voice › Emoji",
+        *["Voice › Claims"] * 2,  # 600 words in two balanced parts of at most 300
+        "Voice › Hashtags",
+    ]
+    assert (chunks[0].words, chunks[-1].words) == (10, 5)
+    assert [c.words for c in chunks[1:3]] == [300, 300]
 
 
 def test_plain_text_has_paragraphs_but_no_headings():
@@ -114,16 +134,17 @@ def test_empty_input_and_bad_sizes():
     assert chunk_markdown("# Only a heading\n\n## And another\n") == []
     assert chunk_text("  \n\n ") == []
     with pytest.raises(ValueError):
-        size_sections([Section((), "x")], min_words=10, max_words=5)
+        chunk_sections([Section((), "x")], max_words=0)
 
 
-def test_sample_kit_chunks_are_sized_for_e5():
-    chunks = []
+def test_sample_kit_has_one_chunk_per_section_each_sized_for_e5():
+    chunks, sections = [], []
     for path in sorted(SAMPLE_KIT.rglob("*.md")):
         _, body = split_front_matter(path.read_text(encoding="utf-8"))
         chunks += chunk_markdown(body)
-    assert 25 <= len(chunks) <= 40
-    assert all(MIN_WORDS <= c.words <= MAX_WORDS for c in chunks)
+        sections += split_sections(body)
+    assert [c.heading for c in chunks] == [" › ".join(s.path) for s in sections]
+    assert all(0 < c.words <= MAX_WORDS for c in chunks)
     assert all(c.heading for c in chunks)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,25 @@ def test_two_files_with_the_same_source_name(store, tmp_path):
     assert report.errors == [
         (str(tmp_path / "two" / "voice.md"), f"same source name as {tmp_path / 'one' / 'voice.md'}")
     ]
+
+
+def test_a_kit_chunked_the_old_packed_way_is_rechunked_once_per_section(store, tmp_path):
+    path = write(
+        tmp_path / "kit" / "platforms.md",
+        "# Per-network notes\n## LinkedIn\nLonger posts, one link.\n## X\nOne hashtag at most.\n",
+    )
+    old_digest = hashlib.sha256(b"2" + path.read_bytes()).hexdigest()  # pipeline 2 packed
+    packed = ChunkRecord(source="platforms.md", index=0, heading="Per-network notes › LinkedIn · X",
+                         text="**LinkedIn**\nLonger posts, one link.\n\n**X**\nOne hashtag at most.",
+                         locale="en", kind="platforms", content_hash=old_digest, total=1)  # fmt: skip
+    store.add_chunks([packed])
+
+    report = ingest(store, [tmp_path / "kit"])
+    assert report.updated == ["platforms.md"] and report.chunks == 2
+    assert [(r.heading, r.text) for r in store.records()] == [
+        ("Per-network notes › LinkedIn", "Longer posts, one link."),
+        ("Per-network notes › X", "One hashtag at most."),
+    ]
+    (x,) = store.search("How many hashtags on X?", k=1, locale="en")
+    assert x.heading == "Per-network notes › X"  # cites X alone, never the LinkedIn notes
+    assert ingest(store, [tmp_path / "kit"]).skipped == ["platforms.md"]
