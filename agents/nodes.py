@@ -12,12 +12,13 @@ import prompts
 from agents import offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import checks, locales, platforms, posts, timing
+from core import checks, locales, metrics, platforms, posts, timing
 from core.brand import BrandProfile
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
 from core.errors import LLMUnavailable
 
 MAX_ROUNDS = 2
+PASSAGES = 5  # guideline passages the drafts of one brief are given
 NO_GUIDELINES = "No guidelines found for this brief — drafts follow only the brand profile (run `plume ingest`)."
 
 
@@ -80,9 +81,19 @@ def valid_time(value: str | None) -> str | None:
 def retrieve(state: BriefState, runtime: Runtime[Context]) -> dict:
     brief = Brief.from_dict(state["brief"])
     query = " ".join(filter(None, [brief.key_message or brief.text, brief.goal]))
-    found = runtime.context.knowledge.search(query, k=5, locale=brief.locales[0])
+    found = guidance(runtime.context, brief, query, PASSAGES)
+    # Sections about networks the brief leaves out guide none of its drafts: ask once for as many more.
+    if len(found) < PASSAGES:
+        found = guidance(runtime.context, brief, query, 2 * PASSAGES - len(found))[:PASSAGES]
     notes = state.get("notes", []) if found else [*state.get("notes", []), NO_GUIDELINES]
     return {"passages": [p.to_dict() for p in found], "notes": notes}
+
+
+def guidance(ctx: Context, brief: Brief, query: str, k: int) -> list[Passage]:
+    """The k best passages for the brief, less those about networks it does not post on."""
+    found = ctx.knowledge.search(query, k=k, locale=brief.locales[0])
+    useful = {p.id for network in brief.networks for p in offline.for_network(found, network)}
+    return [p for p in found if p.id in useful]
 
 
 def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
@@ -131,14 +142,19 @@ def model_drafts(ctx: Context, profile: BrandProfile, brief: Brief, passages: li
         key_message=brief.key_message or brief.text, goal=brief.goal or "—",
         links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none")
     result: Drafts = ctx.model.structured(Drafts, system, user)
-    known = {p.id for p in passages}
     out: dict[str, Variant] = {}
     for post in result.posts:
         if post.network in brief.networks and post.network not in out and post.text.strip():
             out[post.network] = Variant(network=post.network, locale=locale, text=post.text.strip(),
                                         rationale=post.rationale, media_idea=post.media_idea,
-                                        citations=[c for c in post.cited if c in known])
+                                        citations=citable(post.cited, passages, post.network))
     return out
+
+
+def citable(cited: list[str], passages: list[Passage], network: str) -> list[str]:
+    """The passages a model cites that exist and may guide this network (not another's notes)."""
+    usable = {p.id for p in offline.for_network(passages, network)}
+    return [c for c in dict.fromkeys(cited) if c in usable]
 
 
 # --- check ⇄ revise -----------------------------------------------------------------------
@@ -256,11 +272,19 @@ def propose_time(state: BriefState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     brief = Brief.from_dict(state["brief"])
     not_before = datetime.fromisoformat(brief.not_before) if brief.not_before else None
-    with ctx.db.session() as session:
-        taken = {}
-        for post in posts.with_status(session, [Status.SCHEDULED, Status.HELD]):
-            taken.setdefault(post.network, []).append(datetime.fromisoformat(post.run_at))
     now = ctx.clock()
+    networks = {v["network"] for v in state["variants"] if in_scope(v) and not v.get("proposed_at")}
+    with ctx.db.session() as session:  # reads only: this node runs again from the top after a crash
+        taken = {}
+        pending = [Status.SCHEDULED, Status.HELD, Status.APPROVED, Status.AWAITING_APPROVAL]
+        for post in posts.with_status(session, pending):
+            if post.run_at and post.thread_id != state["thread_id"]:
+                taken.setdefault(post.network, []).append(datetime.fromisoformat(post.run_at))
+        # The channel's audience wins over the team's zone: a French page posts on Paris time.
+        audience = {n: ctx.audience(n) for n in networks}
+        zones = {n: audience[n][0] or brief.timezone for n in networks}
+        history = {n: metrics.best_cells(session, network=n, timezone=zones[n], now=now) for n in networks}
+    settings = ctx.settings
     variants = []
     for v in state["variants"]:
         if in_scope(v) and not v.get("proposed_at"):
@@ -269,8 +293,11 @@ def propose_time(state: BriefState, runtime: Runtime[Context]) -> dict:
             if twin:
                 v = {**v, "proposed_at": twin["proposed_at"], "time_reason": twin["time_reason"]}
             else:
-                at, reason = timing.propose(v["network"], timezone=brief.timezone, now=now,
-                                            not_before=not_before, taken=taken.get(v["network"], []))
+                at, reason = timing.propose(v["network"], timezone=zones[v["network"]], now=now,
+                                            not_before=not_before, taken=taken.get(v["network"], []),
+                                            country=audience[v["network"]][1], fallback_country=settings.plume_country or None,
+                                            blackouts=settings.blackouts,
+                                            min_gap=settings.min_gap, history=history.get(v["network"]))
                 taken.setdefault(v["network"], []).append(at)
                 v = {**v, "proposed_at": at.isoformat(), "time_reason": reason}
         variants.append(v)

@@ -49,6 +49,8 @@ class Context:
     model: Model | None
     scheduler: Scheduling
     clock: Callable[[], datetime]
+    # The time zone and country of the audience a network's channel reaches (channels file), if set.
+    audience: Callable[[str], tuple[str | None, str | None]] = lambda network: (None, None)
 
     def brand(self) -> BrandProfile:
         """The kit's profile plus the rules humans accepted, read fresh so an accept applies to the next draft."""

@@ -14,21 +14,27 @@ from zoneinfo import ZoneInfo
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
+from bot.operations import Operations, Queue, describe
 from core import platforms, posts, rules
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import InvalidTransition, PlumeError
 
 HELP = """Type a brief to start, e.g. “Announce our new Guji roast on LinkedIn and X in English and French, tomorrow morning”.
-Then decide each draft by its number:
+Then decide each draft by its number (or a post by its id, e.g. #12):
   approve N              approve draft N (it is scheduled at its proposed time)
   changes N REASON       ask for changes, e.g. “changes 2 shorter, and mention the Lyon shop”
-  edit N                 replace the text (and optionally the time) yourself
+  edit N                 replace the text (and optionally the time, in words) yourself
   reject N [REASON]      drop draft N
-  retry N                put a failed post back on the schedule
-  posted N / notposted N after checking the network, settle a post whose outcome is unknown
+  retry N [TIME]         put a failed or held post back on the schedule: now, or e.g. “retry 2 tomorrow 9am”
+  posted N / not-posted N after checking the network, settle a post whose outcome is unknown
+                         (not-posted sends it again now, with the same idempotency key)
+  reschedule N TIME      move a scheduled post, e.g. “reschedule #12 next Tuesday 9am Paris”
+  cancel N               cancel a post before it goes out
+  hold [REASON] / resume pause all publishing, or end the pause
+  queue                  what is scheduled, numbered so the commands above can use it
   proposals              brand rules Plume proposes (read in the guidelines, or learned from repeated
                          edits and requests); accept N / dismiss N
-  list                   show the drafts again       queue   what is scheduled
+  list                   show the drafts again
   a question ending in ? e.g. “what's our emoji policy?” — answered from the guidelines
   continue               carry on with the last brief after an error
   help                   this text                   quit    leave (nothing is lost)"""
@@ -69,33 +75,52 @@ def render_post(number: int, post: Post, zone: str) -> str:
     lines.append(f"    When: {when(post.run_at, zone)} — {post.time_reason}" if post.time_reason else
                  f"    When: {when(post.run_at, zone)}")
     lines += [f"    ⚠ {w}" for w in post.warnings]
-    if post.last_reason and post.status in (Status.REJECTED, Status.FAILED, Status.UNKNOWN):
+    if post.last_reason and post.status in (Status.REJECTED, Status.FAILED, Status.UNKNOWN, Status.HELD):
         lines.append(f"    Reason: {post.last_reason}")
     if post.approved_by and post.status != Status.AWAITING_APPROVAL:
         lines.append(f"    Approved by {post.approved_by}")
     return "\n".join(lines)
 
 
-def print_queue(plume, out: TextIO = sys.stdout) -> int:
-    zone = plume.settings.plume_timezone
-    with plume.db.session() as session:
-        upcoming = posts.with_status(session, [Status.SCHEDULED, Status.HELD])
-        waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
-    if not upcoming:
-        print("Nothing is scheduled.", file=out)
+def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> list[str]:
+    """The schedule by day in `zone`; with `first_number`, each post is numbered for the shell's commands."""
+    lines = []
+    if queue.pause.held:
+        why = f": “{queue.pause.held_reason}”" if queue.pause.held_reason else ""
+        lines.append(f"⏸ Publishing is on hold (by {queue.pause.held_by}{why}); “resume” releases it.")
+    if not queue.upcoming:
+        lines.append("Nothing is scheduled.")
 
     def day(post: Post) -> str:
-        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B %Y")
+        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B %Y") \
+            if post.run_at else "No time"
 
-    for heading, group in groupby(upcoming, key=day):
-        print(heading, file=out)
+    number = first_number
+    for heading, group in groupby(queue.upcoming, key=day):
+        lines.append(heading)
         for post in group:
+            at = datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)) if post.run_at else None
             first = post.text.splitlines()[0][:70] if post.text else ""
             held = " (held)" if post.status == Status.HELD else ""
-            print(f"  {when(post.run_at, zone)[10:16]}  #{post.id} {label(post.network)} · {post.locale}{held}  {first}",
-                  file=out)
-    if waiting:
-        print(f"{len(waiting)} draft(s) awaiting approval.", file=out)
+            channel = f" → {post.channel}" if post.channel else ""
+            tag = ""
+            if number is not None:
+                tag, number = f"[{number}] ", number + 1
+            lines.append(f"  {tag}{at:%H:%M} #{post.id} {label(post.network)} · {post.locale}{channel}{held}  {first}"
+                         if at else f"  {tag}#{post.id} {label(post.network)} · {post.locale}{held}  {first}")
+    if queue.upcoming:
+        lines.append(f"Times in {zone}.")
+    if queue.attention:
+        lines.append(f"⚠ {len(queue.attention)} post(s) need a human (failed or unknown): type “list”.")
+    if queue.waiting:
+        lines.append(f"{queue.waiting} draft(s) awaiting approval.")
+    return lines
+
+
+def print_queue(plume, out: TextIO = sys.stdout) -> int:
+    """`plume queue`: what is scheduled, by day, in the workspace's time zone."""
+    for line in queue_lines(Operations.of(plume).queue(), plume.settings.plume_timezone):
+        print(line, file=out)
     return 0
 
 
@@ -107,6 +132,7 @@ class Shell:
         self.stdin, self.stdout = stdin, stdout
         self.user = user or getpass.getuser()
         self.zone = plume.settings.plume_timezone
+        self.ops = Operations.of(plume)
         self.shown: list[int] = []  # post ids, numbered from 1
         self.thread: str | None = None  # the brief typed last, for “continue”
         plume.listeners.append(self.on_post_update)
@@ -142,14 +168,19 @@ class Shell:
         commands: dict[str, Callable[[str], None]] = {
             "help": lambda _: self.say(HELP), "list": lambda _: self.show_pending(),
             "continue": lambda _: self.resume(),
-            "queue": lambda _: print_queue(self.plume, self.stdout),
+            "queue": lambda _: self.queue(),
             "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
             "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
-            "retry": self.retry, "posted": self.posted, "notposted": self.not_posted,
+            "retry": self.retry, "posted": self.posted, "not-posted": self.not_posted, "notposted": self.not_posted,
+            "reschedule": self.reschedule, "move": self.reschedule, "cancel": self.cancel,
+            "hold": self.hold, "resume": lambda _: self.resume_publishing(),
             "proposals": lambda _: self.show_rules(), "accept": self.accept, "dismiss": self.dismiss,
         }
-        if word.lower() in commands and (word.lower() in ("help", "list", "queue", "proposals", "continue") or rest[:1].isdigit()):
-            commands[word.lower()](rest.strip())
+        bare = ("help", "list", "queue", "proposals", "continue", "resume")
+        verb = word.lower()
+        if verb in commands and (verb in bare or rest[:1].isdigit() or rest[:1] == "#"
+                                 or (verb == "hold" and not is_question(line))):
+            commands[verb](rest.strip())
         elif is_question(line):
             self.question(line)
         else:
@@ -184,7 +215,8 @@ class Shell:
 
     def on_post_update(self, post: Post) -> None:
         if post.status == Status.PUBLISHED:
-            self.say(f"\n📤 Published post #{post.id} ({label(post.network)} · {post.locale}) → {post.external_ref}")
+            where = post.external_url or post.external_ref
+            self.say(f"\n📤 Published post #{post.id} ({label(post.network)} · {post.locale}) → {where}")
         else:
             self.say(f"\n⚠ Post #{post.id} ({label(post.network)} · {post.locale}) is {post.status}: {post.last_reason}")
 
@@ -197,11 +229,11 @@ class Shell:
     def show_pending(self) -> None:
         with self.plume.db.session() as session:
             waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
-            attention = posts.with_status(session, [Status.UNKNOWN, Status.FAILED])
+            attention = posts.with_status(session, [Status.UNKNOWN, Status.FAILED, Status.HELD])
         waiting.sort(key=lambda post: post.id)  # numbers stay put when an edit moves a time
         if attention:
-            self.say(f"⚠ {len(attention)} post(s) need a human: “posted N” / “notposted N” once you have checked "
-                     "the network for an unknown one, “retry N” for a failed one.")
+            self.say(f"⚠ {len(attention)} post(s) need a human: “posted N” / “not-posted N” once you have checked "
+                     "the network for an unknown one, “retry N [time]” for a failed or held one.")
         if waiting:
             self.say(f"{len(waiting)} draft(s) await a decision:")
         elif not attention:
@@ -218,7 +250,13 @@ class Shell:
             self.say("Decide with: approve N · changes N REASON · edit N · reject N [REASON]")
 
     def pick(self, rest: str) -> tuple[Post, str]:
+        """“3 …” is the third post shown; “#12 …” is post 12, shown or not."""
         number, _, tail = rest.partition(" ")
+        if number.startswith("#") and number[1:].isdigit():
+            with self.plume.db.session() as session:
+                return posts.get(session, int(number[1:])), tail.strip()
+        if not number.isdigit():
+            raise PlumeError(f"Say which post by its number or id, e.g. “3” or “#12” (not “{number}”).")
         index = int(number) - 1
         if not 0 <= index < len(self.shown):
             raise PlumeError(f"There is no draft {number} here; type “list” to see the numbers.")
@@ -271,24 +309,50 @@ class Shell:
         self.accept(rest, accept=False)
 
     def retry(self, rest: str) -> None:
-        post, _ = self.pick(rest)
-        run_at = max(datetime.now(UTC) + timedelta(minutes=1),
-                     datetime.fromisoformat(post.run_at) if post.run_at else datetime.now(UTC))
-        with self.plume.db.session() as session:
-            post = posts.retry(session, post_id=post.id, actor=self.user, run_at=run_at,
-                               approvers=self.plume.settings.approvers)
-        self.plume.scheduler.add(post.id, run_at)
-        self.say(f"Post #{post.id} will be published {when(post.run_at, self.zone)}.")
+        post, when_text = self.pick(rest)
+        post = self.ops.retry(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
+        self.say(f"🔁 Post #{post.id} will be published {self.at(post)}.")
 
     def posted(self, rest: str, *, posted: bool = True) -> None:
         post, _ = self.pick(rest)
-        with self.plume.db.session() as session:
-            post = posts.settle_unknown(session, post_id=post.id, actor=self.user, posted=posted,
-                                        approvers=self.plume.settings.approvers)
-        self.say(f"Post #{post.id} is now {post.status.replace('_', ' ')}.")
+        post = self.ops.settle(post_id=post.id, actor=self.user, posted=posted)
+        if posted:
+            self.say(f"✓ Post #{post.id} is marked published.")
+        else:
+            self.say(f"🔁 Post #{post.id} goes out again {self.at(post)}, with the same idempotency key.")
 
     def not_posted(self, rest: str) -> None:
         self.posted(rest, posted=False)
+
+    def reschedule(self, rest: str) -> None:
+        post, when_text = self.pick(rest)
+        if not when_text:
+            raise PlumeError("Say when, e.g. “reschedule 2 next Tuesday 9am” or “reschedule #12 tomorrow morning”.")
+        post = self.ops.reschedule(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
+        self.say(f"🕘 Post #{post.id} moved to {self.at(post)}" + (" (held: publishing is on hold)."
+                                                                    if post.status == Status.HELD else "."))
+
+    def cancel(self, rest: str) -> None:
+        post, reason = self.pick(rest)
+        post = self.ops.cancel(post_id=post.id, actor=self.user, reason=reason or "cancelled in the shell")
+        self.say(f"🚫 Post #{post.id} is cancelled; it will not be published.")
+
+    def hold(self, reason: str) -> None:
+        stopped = self.ops.hold(actor=self.user, reason=reason)
+        self.say(f"⏸ Publishing is on hold; {len(stopped)} scheduled post(s) wait until “resume”.")
+
+    def resume_publishing(self) -> None:
+        resumed = self.ops.resume(actor=self.user)
+        self.say(f"▶️ Publishing resumed; {len(resumed)} post(s) scheduled again (overdue ones go out now).")
+
+    def queue(self) -> None:
+        found = self.ops.queue()
+        self.shown = [post.id for post in found.upcoming]
+        for line in queue_lines(found, self.zone, first_number=1):
+            self.say(line)
+
+    def at(self, post: Post) -> str:
+        return describe(post.run_at, self.zone)
 
     def edit(self, rest: str) -> None:
         post, _ = self.pick(rest)
@@ -297,14 +361,12 @@ class Shell:
         while (line := self.ask("")) is not None and line != ".":
             lines.append(line)
         text = "\n".join(lines).strip() or post.text
-        moved = (self.ask(f"New time as YYYY-MM-DD HH:MM in {self.zone} (blank keeps {when(post.run_at, self.zone)}): ")
-                 or "").strip()
+        moved = (self.ask(f"New time, e.g. “tomorrow 9am” (blank keeps {when(post.run_at, self.zone)}): ") or "").strip()
         run_at = None
         if moved:
-            try:
-                run_at = datetime.fromisoformat(moved).replace(tzinfo=ZoneInfo(self.zone)).isoformat()
-            except ValueError:
-                raise PlumeError(f"“{moved}” is not a time like 2026-12-03 09:30; nothing was changed.") from None
+            at = self.ops.when(moved, zone=self.zone, network=post.network)
+            self.say(f"🕘 New time: {at.describe(self.zone)}")
+            run_at = at.at.isoformat()
         self.decide(post, Action.EDIT, text=text, run_at=run_at, reason="edited in the shell")
 
 

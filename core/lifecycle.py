@@ -14,9 +14,10 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     S.APPROVED: frozenset({S.SCHEDULED, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.PUBLISHING, S.HELD, S.CANCELLED, S.FAILED}),
     S.HELD: frozenset({S.SCHEDULED, S.CANCELLED}),
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED, S.UNKNOWN}),
+    # Back to scheduled only when the network certainly did not take the post (a retry with backoff).
+    S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED, S.UNKNOWN, S.SCHEDULED}),
     S.FAILED: frozenset({S.SCHEDULED, S.CANCELLED}),
-    S.UNKNOWN: frozenset({S.PUBLISHED, S.FAILED}),
+    S.UNKNOWN: frozenset({S.PUBLISHED, S.FAILED}),  # a human says: posted, or not (then it can be retried)
     S.PUBLISHED: frozenset(),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),

@@ -35,3 +35,11 @@ def setup(level: str, secrets: list[str]) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "apscheduler", "chromadb", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def protect(secrets: list[str]) -> None:
+    """Keep secrets learned after set-up (channel tokens) out of the log lines too."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, Redact):
+                found.secrets.extend(s for s in secrets if len(s) >= 6 and s not in found.secrets)

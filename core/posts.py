@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import lifecycle
 from core.domain import Action, AuditEvent, Decision, Post, Status, Variant, digest
-from core.errors import InvalidTransition, NotAuthorized, NotFound, ValidationFailed
+from core.errors import InvalidTransition, NotAuthorized, NotFound, PlumeError, ValidationFailed
 from core.models import AuditRow, BriefRow, GroupRow, PostRow, VoteRow, WorkspaceRow
 
 
@@ -353,62 +355,169 @@ def _enough_votes(session: Session, decision: Decision, needed: int) -> bool:
     return len(already) + 1 >= needed
 
 
+# --- moving an approved post ----------------------------------------------------------------
+
+def move(session: Session, *, post_id: int, actor: str, run_at: datetime, approvers: list[str]) -> Post:
+    """An approver moves a scheduled post to another time; the status stays, the audit says who."""
+    require_approver(session, actor=actor, approvers=approvers, doing="move a scheduled post")
+    row = session.get(PostRow, post_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound(f"There is no post #{post_id}.")
+    if row.status != Status.SCHEDULED:
+        raise InvalidTransition(f"Post #{post_id} is {row.status.replace('_', ' ')}; only a scheduled post can be "
+                                "moved.", current=row.status, decided_by=row.last_actor)
+    was = iso(row.run_at)
+    done = session.execute(  # compare-and-set: a publisher that claimed the post first wins
+        update(PostRow).where(PostRow.id == post_id, PostRow.status == row.status)
+        .values(run_at=as_utc(run_at), time_reason=f"moved by {actor}", updated_at=now(), last_actor=actor)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise InvalidTransition(f"Post #{post_id} was changed by someone else just now.", current=row.status)
+    record(session, "post.moved", actor=actor, post_id=post_id, from_status=row.status, to_status=row.status,
+           run_at=iso(run_at), was=was)
+    session.flush()
+    session.refresh(row)
+    return to_post(row)
+
+
 # --- scheduling and publishing ------------------------------------------------------------
 
+HOLD_REASON = "publishing is on hold"
+
+
 def schedule(session: Session, *, post_id: int, run_at: datetime, actor: str = "plume") -> Post:
-    """Schedule an approved post; while publishing is on hold it is held at once (no job to add)."""
-    post = transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.scheduled",
+    """Schedule an approved post. During a team-wide hold it stays scheduled and waits at the gate."""
+    return transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.scheduled",
                       run_at=as_utc(run_at))
-    pause = rules(session)
-    if pause.held:
-        post = transition(session, post_id=post_id, to=Status.HELD, actor=pause.held_by or actor,
-                          action="post.held", reason=pause.held_reason or "publishing is on hold")
-    return post
 
 
-def hold_all(session: Session, *, actor: str, approvers: list[str], reason: str = "") -> list[Post]:
-    """Pause publishing team-wide: every scheduled post becomes held, and so will new approvals.
+def hold(session: Session, *, actor: str, reason: str = "") -> list[Post]:
+    """Close the publishing gate team-wide (no approver check: PLUME_HOLD at start-up uses it too).
 
-    The caller removes the held posts' scheduler jobs.
+    Posts keep their status and place: nothing is taken for publishing until resume. Returns the
+    scheduled posts the hold stops, in run_at order. The row lock waits for a take in progress, so
+    once this commits no post starts going out.
     """
-    require_approver(session, actor=actor, approvers=approvers, doing="pause publishing")
     row = _workspace(session, lock=True)
     row.held, row.held_by, row.held_reason, row.held_at = True, actor, reason.strip(), now()
     record(session, "workspace.held", actor=actor, reason=reason.strip())
-    return [transition(session, post_id=post.id, to=Status.HELD, actor=actor, action="post.held",
-                       reason=reason.strip() or "publishing is on hold")
-            for post in with_status(session, [Status.SCHEDULED])]
+    session.flush()
+    return with_status(session, [Status.SCHEDULED])
+
+
+def hold_all(session: Session, *, actor: str, approvers: list[str], reason: str = "") -> list[Post]:
+    """An approver pauses all publishing at once; scheduled posts stay scheduled (see `hold`)."""
+    require_approver(session, actor=actor, approvers=approvers, doing="pause publishing")
+    return hold(session, actor=actor, reason=reason)
 
 
 def resume_all(session: Session, *, actor: str, approvers: list[str]) -> list[Post]:
-    """End the pause: held posts are scheduled again (the caller re-adds their jobs)."""
+    """Open the gate again: scheduled posts go out in run_at order, overdue ones one after another.
+
+    Returns them in that order. Posts held one by one (overdue past the grace at start-up) stay held
+    until an approver retries or moves each of them.
+    """
     require_approver(session, actor=actor, approvers=approvers, doing="resume publishing")
     row = _workspace(session, lock=True)
     row.held, row.held_by, row.held_reason, row.held_at = False, None, "", None
     record(session, "workspace.resumed", actor=actor)
-    return [transition(session, post_id=post.id, to=Status.SCHEDULED, actor=actor, action="post.resumed")
-            for post in with_status(session, [Status.HELD])]
+    session.flush()
+    return with_status(session, [Status.SCHEDULED])
 
 
-def take_for_publishing(session: Session, *, post_id: int) -> Post | None:
-    """Claim a due post for publishing; None when it is not ours to publish (held, cancelled, taken)."""
-    row = session.get(PostRow, post_id)
-    if row is None or row.status != Status.SCHEDULED:
-        return None
-    if row.approved_hash != digest(row.text):
-        transition(session, post_id=post_id, to=Status.FAILED, actor="plume", action="post.failed",
-                   reason="the text changed after it was approved; approve it again")
-        return None
-    try:
-        return transition(session, post_id=post_id, to=Status.PUBLISHING, actor="plume",
-                          action="post.publishing")
-    except InvalidTransition:
-        return None
+@dataclass
+class Claim:
+    """What one claim round took: posts now `publishing` (ours to send once) and posts refused
+    (`failed` at the door: text changed after approval, no channel for the network), to announce."""
+
+    taken: list[Post]
+    refused: list[Post]
 
 
-def mark_published(session: Session, *, post_id: int, ref: str) -> Post:
+def claim_due(session: Session, *, at: datetime, limit: int, route=None, post_id: int | None = None) -> Claim:
+    """Take up to `limit` due scheduled posts, oldest run_at first: `scheduled → publishing`.
+
+    Only one worker can win a post (row lock, then a compare-and-set on status and version). The
+    approved hash is verified, and the publish key and channel are stored before anything is sent.
+    `route(network)` names the channel a post goes to. Nothing is taken while publishing is on hold:
+    the workspace row is read under a share lock, so `hold` waits for a claim in progress.
+    """
+    # The row exists from migration 0007 on: a hold (FOR UPDATE) waits for a claim (FOR SHARE) in progress.
+    gate = session.get(WorkspaceRow, WORKSPACE, with_for_update={"read": True}, populate_existing=True)
+    if gate is not None and gate.held:
+        return Claim([], [])
+    query = select(PostRow).where(PostRow.status == str(Status.SCHEDULED))
+    if post_id is not None:
+        query = query.where(PostRow.id == post_id)
+    query = (query.where(PostRow.run_at <= at)
+             .order_by(PostRow.run_at, PostRow.id).limit(limit).with_for_update(skip_locked=True))
+    claim, taking = Claim([], []), {}
+    rows = session.scalars(query.execution_options(populate_existing=True)).all()
+    for row in rows:
+        try:
+            if row.approved_hash != digest(row.text):
+                raise ValidationFailed("the text changed after it was approved; approve it again")
+            channel = row.channel or (route(row.network) if route else None)
+        except PlumeError as refused:
+            claim.refused.append(transition(session, post_id=row.id, to=Status.FAILED, actor="plume",
+                                            action="post.failed", reason=str(refused)))
+            continue
+        taking[row.id] = {"channel": channel, "publish_key": row.publish_key or uuid.uuid4().hex}
+    claim.taken = transition_many(session, to=Status.PUBLISHING, action="post.publishing", moves=taking,
+                                  rows=[row for row in rows if row.id in taking])
+    return claim
+
+
+def transition_many(session: Session, *, to: Status, action: str, moves: dict[int, dict],
+                    actor: str = "plume", rows: list[PostRow] | None = None) -> list[Post]:
+    """`transition` for a batch (the scheduler's hot path): one locking read, one UPDATE statement
+    and one INSERT of audit events for all. `moves`: post id → column changes, plus "reason"; every
+    entry has the same keys. Returns the posts in the order of `moves`; a post that may not move to
+    `to` is left out (someone moved it first). `rows`: the posts' rows, already locked by the caller.
+    """
+    if not moves:
+        return []
+    rows = rows if rows is not None else session.scalars(select(PostRow).where(PostRow.id.in_(list(moves))).order_by(PostRow.id)
+                           .with_for_update().execution_options(populate_existing=True)).all()
+    at, params, events, moved = now(), [], [], []
+    for row in rows:
+        if not lifecycle.allowed(row.status, to):
+            continue
+        changes = dict(moves[row.id])
+        reason = changes.pop("reason", "")
+        values = {"status": str(to), "updated_at": at, "last_actor": actor, "last_reason": reason, **changes}
+        params.append({"b_id": row.id, "b_status": row.status, "b_version": row.version,
+                       **{f"v_{k}": v for k, v in values.items()}})
+        events.append({"at": at, "actor": actor, "action": action, "post_id": row.id, "from_status": row.status,
+                       "to_status": str(to), "detail": {"reason": reason, "version": row.version}})
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+        moved.append(to_post(row))
+    if not params:
+        return []
+    order = {post_id: place for place, post_id in enumerate(moves)}  # rows are locked in id order
+    moved.sort(key=lambda post: order[post.id])
+    table = PostRow.__table__
+    statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == bindparam("b_status"),
+                                     table.c.version == bindparam("b_version"))
+                 .values({key[2:]: bindparam(key) for key in params[0] if key.startswith("v_")}))
+    done = session.connection().execute(statement, params)
+    if done.rowcount != len(params):  # the rows are locked: only a bug elsewhere gets here
+        raise InvalidTransition("Some posts were changed by someone else just now.")
+    session.connection().execute(insert(AuditRow.__table__), events)
+    return moved
+
+
+def take_for_publishing(session: Session, *, post_id: int, route=None) -> Post | None:
+    """Claim one post whatever its time; None when it is not ours (held, cancelled, taken, refused)."""
+    taken = claim_due(session, at=datetime.max.replace(tzinfo=UTC), limit=1, route=route, post_id=post_id).taken
+    return taken[0] if taken else None
+
+
+def mark_published(session: Session, *, post_id: int, ref: str, url: str | None = None, reason: str = "") -> Post:
+    """The network has the post: keep its id and permalink."""
     return transition(session, post_id=post_id, to=Status.PUBLISHED, actor="plume", action="post.published",
-                      published_at=now(), external_ref=ref)
+                      reason=reason, published_at=now(), external_ref=ref, external_url=url)
 
 
 def mark_failed(session: Session, *, post_id: int, reason: str, actor: str = "plume") -> Post:
@@ -421,6 +530,25 @@ def mark_unknown(session: Session, *, post_id: int, reason: str) -> Post:
                       reason=reason)
 
 
+def hold_overdue(session: Session, *, post_id: int, reason: str) -> Post:
+    """A post found too late at start-up: held for a human to release or move, never sent late silently."""
+    return transition(session, post_id=post_id, to=Status.HELD, actor="plume", action="post.held", reason=reason)
+
+
+def overdue(session: Session, *, before: datetime) -> list[Post]:
+    """Scheduled posts whose time passed before `before`, oldest first."""
+    query = (select(PostRow).where(PostRow.status == str(Status.SCHEDULED), PostRow.run_at < before)
+             .order_by(PostRow.run_at, PostRow.id))
+    return [to_post(r) for r in session.scalars(query)]
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest scheduled post falls due (None: nothing scheduled, or publishing is on hold)."""
+    if rules(session).held:
+        return None
+    return as_utc(session.scalar(select(func.min(PostRow.run_at)).where(PostRow.status == str(Status.SCHEDULED))))
+
+
 def cancel(session: Session, *, post_id: int, actor: str, reason: str = "", approvers: list[str] | None = None) -> Post:
     """Cancel a post before it is published. With `approvers`, only an approver or the brief's author may."""
     if approvers is not None:
@@ -431,9 +559,10 @@ def cancel(session: Session, *, post_id: int, actor: str, reason: str = "", appr
                       reason=reason)
 
 
-def interrupted_publishing(session: Session) -> list[int]:
+def interrupted_publishing(session: Session) -> list[Post]:
     """Posts left in `publishing` by a crash: the network may or may not have them."""
-    return list(session.scalars(select(PostRow.id).where(PostRow.status == str(Status.PUBLISHING))))
+    query = select(PostRow).where(PostRow.status == str(Status.PUBLISHING)).order_by(PostRow.run_at, PostRow.id)
+    return [to_post(r) for r in session.scalars(query)]
 
 
 def open_threads(session: Session) -> list[str]:
@@ -445,10 +574,14 @@ def open_threads(session: Session) -> list[str]:
 
 
 def retry(session: Session, *, post_id: int, actor: str, run_at: datetime, approvers: list[str]) -> Post:
-    """A human puts a failed post back on the schedule (the approved hash still guards its text)."""
+    """A human puts a failed or held post back on the schedule, with three fresh attempts.
+
+    The approved hash still guards its text, and the publish key is kept: a network that saw the
+    earlier attempt under that key still cannot end up with two copies.
+    """
     require_approver(session, actor=actor, approvers=approvers, doing="retry a post")
     return transition(session, post_id=post_id, to=Status.SCHEDULED, actor=actor, action="post.retried",
-                      run_at=as_utc(run_at))
+                      run_at=as_utc(run_at), attempts=0)
 
 
 def settle_unknown(session: Session, *, post_id: int, actor: str, posted: bool, approvers: list[str]) -> Post:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -43,13 +44,25 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chroma_url: str | None = None
     plume_kit: Path = SAMPLE_KIT
+    plume_channels: Path | None = Field(None, description="Channels file (default: PLUME_HOME/channels.yaml when present)")
 
     # Behaviour
     plume_timezone: str = "UTC"
     plume_networks: str = "linkedin,x"
     plume_locales: str = "en"
     plume_instagram_hashtags: int = Field(5, ge=0, le=30, description="Instagram's hashtag cap (5 since Dec 2025)")
-    plume_misfire_grace: int = 6 * 3600
+    # Publishing: PLUME_HOLD=1 starts with all publishing on hold (an approver resumes it); a post found
+    # overdue at start-up goes out if at most PLUME_PUBLISH_GRACE seconds late, else it is held for a human.
+    plume_hold: bool = False
+    plume_publish_grace: int = Field(3600, ge=0, validation_alias=AliasChoices(
+        "plume_publish_grace", "plume_misfire_grace"))  # PLUME_MISFIRE_GRACE: its name before 0.6
+    plume_country: str = Field("", description="ISO 3166 country whose public holidays posts avoid (default: from the time zone)")
+    plume_blackouts: str = Field("", description="Team blackout dates: 2026-12-24..2026-12-26,2027-01-01")
+    plume_min_gap: int = Field(120, ge=0, description="Minutes between two posts on the same channel")
+    # Weekly digest: last week's report posted to a channel (none when PLUME_DIGEST_CHANNEL is empty)
+    plume_digest_channel: str = Field("", description="Slack channel id or #name for the weekly report")
+    plume_digest_day: str = Field("monday", description="Weekday the digest is posted")
+    plume_digest_time: str = Field("09:00", description="HH:MM in PLUME_TIMEZONE")
     plume_log_level: str = "WARNING"
     port: int = 3000
 
@@ -64,7 +77,45 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r} (try Europe/Paris or UTC)") from exc
         return value
 
-    @field_validator("plume_model", "openai_base_url", "database_url", "chroma_url", mode="before")
+    @field_validator("plume_digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        found = [d for d in days if len(value.strip()) >= 3 and d.startswith(value.strip().lower())]
+        if not found:
+            raise ValueError(f"{value!r} is not a weekday (monday … sunday)")
+        return found[0]
+
+    @field_validator("plume_digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        from datetime import time
+
+        try:
+            return time.fromisoformat(value.strip()).strftime("%H:%M")
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time of day like 09:00") from None
+
+    @field_validator("plume_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        from core.timing import check_country
+
+        try:
+            return check_country(value.strip()) if value.strip() else ""
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("plume_blackouts")
+    @classmethod
+    def _valid_blackouts(cls, value: str) -> str:
+        from core.timing import parse_blackouts
+
+        parse_blackouts(value)  # ValueError names the bad part
+        return value
+
+    @field_validator("plume_model", "openai_base_url", "database_url", "chroma_url", "plume_channels",
+                     mode="before")
     @classmethod
     def _blank_is_none(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
@@ -88,6 +139,16 @@ class Settings(BaseSettings):
     @property
     def default_locales(self) -> list[str]:
         return split_list(self.plume_locales)
+
+    @property
+    def blackouts(self) -> list[tuple[date, date]]:
+        from core.timing import parse_blackouts
+
+        return parse_blackouts(self.plume_blackouts)
+
+    @property
+    def min_gap(self) -> timedelta:
+        return timedelta(minutes=self.plume_min_gap)
 
     @property
     def slack_configured(self) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from string import Template
 
 FOLDER = Path(__file__).resolve().parent
-TASKS = ("intake", "draft", "revise", "localize", "answer")
+TASKS = ("intake", "draft", "revise", "localize", "answer", "sentiment")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from core import scheduler as scheduler_module
 from core.db import MIGRATIONS, Database
 from core.domain import Action, Decision, Post, Status, Variant, digest
 from core.errors import InvalidTransition
+from core.publishers import Published
 from core.scheduler import LEADER_LOCK_KEY, Scheduler
 from core.settings import Settings
 from tests.conftest import postgres_url, wait_for
@@ -167,14 +168,22 @@ def test_an_interrupted_graph_resumes_through_a_new_postgresql_connection(pg_url
 
 
 class Counting:
-    name = "counting"
+    """A test publisher (the Publisher protocol) counting sends."""
+
+    name, kind, network = "counting", "test", "*"
 
     def __init__(self):
         self.calls: list[int] = []
 
-    def publish(self, post: Post) -> str:
+    def publish(self, post: Post, *, key: str) -> Published:
         self.calls.append(post.id)
-        return f"fake://{post.id}"
+        return Published(id=f"fake://{post.id}")
+
+    def lookup(self, post: Post, *, key: str) -> Published | None:
+        return None
+
+    def check(self) -> str:
+        return "counting"
 
 
 def advisory_holders(url: str) -> list[tuple[int, str]]:
@@ -188,8 +197,8 @@ def advisory_holders(url: str) -> list[tuple[int, str]]:
 def test_the_job_store_and_the_leader_lock_live_in_postgresql(db, pg_url, tmp_path, monkeypatch):
     monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.3)
     first, second = Counting(), Counting()
-    leader = Scheduler(db=db, publisher=first, home=tmp_path / "a", misfire_grace=60)
-    standby = Scheduler(db=Database(pg_url), publisher=second, home=tmp_path / "b", misfire_grace=60)
+    leader = Scheduler(db=db, publisher=first, home=tmp_path / "a")
+    standby = Scheduler(db=Database(pg_url), publisher=second, home=tmp_path / "b")
     try:
         leader.start()
         standby.start()
@@ -198,7 +207,8 @@ def test_the_job_store_and_the_leader_lock_live_in_postgresql(db, pg_url, tmp_pa
         assert state == "idle"  # holds the lock without an open transaction
 
         post = approve(db, draft(db))
-        run_at = datetime.now(UTC) + timedelta(seconds=0.5)
+        # Beyond the leader's horizon: nearer wake-ups it takes out of the store and times itself.
+        run_at = datetime.now(UTC) + timedelta(seconds=scheduler_module.POLL_SECONDS + 1.5)
         with db.session() as session:
             posts.schedule(session, post_id=post.id, run_at=run_at)
         standby.add(post.id, run_at)  # the instance that took the click stores the job
@@ -221,6 +231,55 @@ def test_the_job_store_and_the_leader_lock_live_in_postgresql(db, pg_url, tmp_pa
         standby.shutdown()
         standby.db.dispose()
     assert advisory_holders(pg_url) == []
+
+
+def due_posts(db, count: int) -> list[int]:
+    ids = []
+    for i in range(count):
+        post = approve(db, draft(db, thread_id=f"due{i}", text=f"Post {i}"))
+        with db.session() as session:
+            posts.schedule(session, post_id=post.id, run_at=datetime.now(UTC) - timedelta(seconds=count - i))
+        ids.append(post.id)
+    return ids
+
+
+def test_two_claims_at_once_take_disjoint_posts_oldest_first(db):
+    ids = due_posts(db, 6)
+    first, second = db._sessions(), db._sessions()
+    try:
+        taken_first = posts.claim_due(first, at=datetime.now(UTC), limit=4).taken  # locks 4 rows, uncommitted
+        taken_second = posts.claim_due(second, at=datetime.now(UTC), limit=4).taken  # skips them, no wait
+        first.commit()
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert [p.id for p in taken_first] == ids[:4] and [p.id for p in taken_second] == ids[4:]
+    assert len({p.publish_key for p in taken_first + taken_second}) == 6
+
+
+def test_hold_waits_for_a_claim_in_progress_and_then_nothing_more_is_taken(db):
+    ids = due_posts(db, 2)
+    claiming = db._sessions()
+    taken = posts.claim_due(claiming, at=datetime.now(UTC), limit=1).taken
+    held = threading.Event()
+
+    def hold():
+        with db.session() as session:
+            posts.hold_all(session, actor="mia", approvers=[], reason="crisis")
+        held.set()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert not held.wait(1.0)  # the hold queues behind the claim that started first...
+    claiming.commit()
+    claiming.close()
+    assert held.wait(10)  # ...and once it is committed, the gate is shut
+    thread.join()
+    with db.session() as session:
+        assert posts.claim_due(session, at=datetime.now(UTC), limit=5).taken == []
+        assert [p.id for p in posts.with_status(session, [Status.SCHEDULED])] == ids[1:]
+    assert [p.id for p in taken] == ids[:1]
 
 
 def _status(db, post_id: int) -> str:

@@ -8,11 +8,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core import platforms
-from core.domain import LOCALES, Passage, Post, Status
+from core.domain import LOCALES, Passage, Post, Status, digest
+from core.posts import Rules as PauseRules
 from core.rules import Rule
+
+if TYPE_CHECKING:
+    from bot.operations import Queue
 
 # Action and callback ids: listeners match on these, so they are the contract with Slack.
 APPROVE = "plume.approve"
@@ -20,6 +25,10 @@ REQUEST_CHANGES = "plume.request_changes"
 EDIT = "plume.edit"
 REJECT = "plume.reject"
 RETRY = "plume.retry"
+RETRY_POST = "plume.retry_post"  # a failed (or held) post goes out now
+POSTED = "plume.posted"  # an unknown post: “It was posted”
+POST_AGAIN = "plume.post_again"  # an unknown post: “Post it again”
+POST_ACTIONS = (RETRY_POST, POSTED, POST_AGAIN)
 RULE_ACCEPT = "plume.rule_accept"
 RULE_DISMISS = "plume.rule_dismiss"
 RULE_ACTIONS = (RULE_ACCEPT, RULE_DISMISS)
@@ -46,6 +55,7 @@ REASONS = {  # value → label shown in the Request changes modal
 }
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")  # a link Slack renders as is, with nothing to break out of
 
 
 # --- text safety ----------------------------------------------------------------------------
@@ -232,12 +242,12 @@ def status_line(post: Post, zone: str) -> str:
     if status == Status.SCHEDULED:
         return f"{approved} — scheduled for *{when(post.run_at, zone)}*"
     if status == Status.HELD:
-        return f"{approved} — ⏸ held{reason} (was due {when(post.run_at, zone)}; `/plume resume` releases it)"
+        return (f"{approved} — ⏸ held{reason} (was due {when(post.run_at, zone)}; an approver can publish it now "
+                "or reply in its thread with a new time)")
     if status == Status.PUBLISHING:
         return f"{approved} — 📤 publishing now…"
     if status == Status.PUBLISHED:
-        ref = f" → {escape(post.external_ref)}" if post.external_ref else ""
-        return f"{approved} — 📤 published {when(post.published_at, zone)}{ref}"
+        return f"{approved} — 📤 published {when(post.published_at, zone)}{where_published(post)}"
     if status == Status.REJECTED:
         return f"❌ Rejected by {who(post.last_actor)}{reason}"
     if status == Status.CANCELLED:
@@ -249,6 +259,13 @@ def status_line(post: Post, zone: str) -> str:
     if status == Status.CHANGES_REQUESTED:
         return f"✏️ {who(post.last_actor)} asked for changes{reason} — working on a new version…"
     return f"Status: {status.value.replace('_', ' ')}"
+
+
+def where_published(post: Post) -> str:
+    """“ → View on LinkedIn” linking the network's permalink, or its id when it gave no URL."""
+    if post.external_url and SAFE_URL.match(post.external_url):
+        return f" → <{post.external_url}|View on {platforms.get(post.network).label}>"
+    return f" → {escape(post.external_ref)}" if post.external_ref else ""
 
 
 def already(post_status: str | None, by: str | None) -> str:
@@ -288,6 +305,55 @@ def notice(text: str) -> dict:
     return message(text, [section(text)])
 
 
+# --- publishing news ----------------------------------------------------------------------------
+
+def post_news(post: Post, *, zone: str, done: str | None = None) -> dict:
+    """What a thread hears about its post's publishing, with the buttons a human needs next.
+
+    `done` (e.g. “🔁 Retried by …”) replaces the buttons once someone acted on them.
+    """
+    what = f"Post #{post.id} ({network_label(post)})"
+    network = platforms.get(post.network).label
+    reason = escape(clip(post.last_reason, 500))
+    value = str(post.id)  # ids only: the state lives in the database
+    status = Status(post.status)
+    hint, buttons = "", []
+    if status == Status.PUBLISHED:
+        head = f"📤 Published post #{post.id} ({network_label(post)}){where_published(post)}"
+    elif status == Status.FAILED and post.approved_hash != digest(post.text):
+        head = f"⚠️ {what} was not published: {reason}"
+        hint = "Nothing went out: only the exact text that was approved is ever published."
+    elif status == Status.FAILED:
+        head = f"⚠️ {what} was not published: {reason}"
+        hint = ("Nothing went out. Once the cause is fixed, an approver can retry it now, or reply here with a "
+                "time, e.g. “retry it tomorrow 9am”.")
+        buttons = [button("Retry", RETRY_POST, value, "primary")]
+    elif status == Status.UNKNOWN:
+        head = f"❓ {what} may or may not be on {network}: {reason}"
+        hint = (f"Check {network}, then an approver tells me: *It was posted* marks it published; *Post it again* "
+                "sends it now with the same idempotency key.")
+        buttons = [button("It was posted", POSTED, value), button("Post it again", POST_AGAIN, value, "primary")]
+    elif status == Status.HELD:
+        head = f"⏸ {what} is held" + (f": {reason}" if reason else ".")
+        hint = (f"It will not go out on its own. An approver can publish it now, reply here with a new time "
+                f"(“move it to tomorrow 9am”), or cancel it with `/plume cancel {post.id}`.")
+        buttons = [button("Publish now", RETRY_POST, value, "primary")]
+    elif status == Status.SCHEDULED and post.attempts:  # the network refused it; Plume tries again by itself
+        head = f"⏳ {what} did not go out yet: {reason}"
+    elif status == Status.SCHEDULED:
+        head = f"🕘 {what} is scheduled for *{when(post.run_at, zone)}*."
+    else:
+        head = f"{what} is now {status.value.replace('_', ' ')}."
+    blocks = [section(head)]
+    if done:
+        blocks.append(context(done))
+    elif hint:
+        blocks.append(context(hint))
+    if buttons and not done:
+        blocks.append({"type": "actions", "block_id": f"post:{post.id}", "elements": buttons})
+    return message(head, blocks)
+
+
 def rule_proposal(rule: Rule) -> dict:
     """A proposed brand rule (core.rules.Rule); approvers accept or dismiss it here."""
     return message(f"💡 Proposed brand rule: {escape(rule.summary)}", rule_blocks(rule))
@@ -306,8 +372,11 @@ def rule_blocks(rule: Rule) -> list[dict]:
 
 # --- modals -----------------------------------------------------------------------------------
 
-def _metadata(post: Post, channel: str | None, thread_ts: str | None) -> str:
-    return json.dumps({"post": post.id, "version": post.version, "channel": channel, "thread": thread_ts})
+def _metadata(post: Post, channel: str | None, thread_ts: str | None, zone: str | None = None) -> str:
+    data = {"post": post.id, "version": post.version, "channel": channel, "thread": thread_ts}
+    if zone:  # the submission reads a time in words in the zone of the person who typed it
+        data["zone"] = zone
+    return json.dumps(data)
 
 
 def _summary(post: Post) -> dict:
@@ -332,13 +401,10 @@ def changes_modal(post: Post, *, channel: str | None = None, thread_ts: str | No
     }
 
 
-def edit_modal(post: Post, *, channel: str | None = None, thread_ts: str | None = None) -> dict:
+def edit_modal(post: Post, *, channel: str | None = None, thread_ts: str | None = None, zone: str = "UTC") -> dict:
     limit = platforms.get(post.network).max_length
-    when_element: dict = {"type": "datetimepicker", "action_id": "value"}
-    if post.run_at:
-        when_element["initial_date_time"] = int(datetime.fromisoformat(post.run_at).timestamp())
     return {
-        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": _metadata(post, channel, thread_ts),
+        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": _metadata(post, channel, thread_ts, zone),
         "title": plain("Edit draft", 24), "submit": plain("Re-check", 24), "close": plain("Cancel", 24),
         "blocks": [
             section(f"*{network_label(post)}* · v{post.version} · post #{post.id} · limit {limit} characters"),
@@ -346,9 +412,11 @@ def edit_modal(post: Post, *, channel: str | None = None, thread_ts: str | None 
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
                          "max_length": INPUT_MAX, "initial_value": clip(post.text, INPUT_MAX)}},
             {"type": "input", "block_id": "when", "optional": True, "label": plain("Publish at", 2000),
-             "element": when_element},
-            context("Shown in your Slack time zone. Your edit is checked again and shown with its counts "
-                    "before anyone can approve it."),
+             "hint": plain(f"Now {when(post.run_at, zone)}. Leave blank to keep it.", 2000),
+             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
+                         "placeholder": plain("e.g. next Tuesday 9am, tomorrow morning, 8 Dec 14:30 Paris", 150)}},
+            context(f"Times in words are read in your time zone ({escape(zone)}) unless you name a city. "
+                    "Your edit is checked again and shown with its counts before anyone can approve it."),
         ],
     }
 
@@ -389,8 +457,9 @@ def queue_blocks(upcoming: list[Post], *, zone: str, limit_days: int | None = No
         for post in group:
             at = datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%H:%M") if post.run_at else "--:--"
             held = " ⏸ held" if post.status == Status.HELD else ""
+            channel = f" → {escape(post.channel)}" if post.channel else ""
             first = clip_escaped((post.text.splitlines() or [""])[0], 80)
-            lines.append(f"`{at}` #{post.id} {network_label(post)}{held} — {first}")
+            lines.append(f"`{at}` #{post.id} {network_label(post)}{channel}{held} — {first}")
         blocks.append(section(f"*{heading}*\n" + "\n".join(lines)))
         if len(blocks) >= 20:
             break
@@ -398,14 +467,26 @@ def queue_blocks(upcoming: list[Post], *, zone: str, limit_days: int | None = No
     return blocks
 
 
-def queue_message(upcoming: list[Post], *, zone: str, waiting: int = 0, held_note: str = "") -> dict:
+def held_note(pause: PauseRules) -> str:
+    if not pause.held:
+        return ""
+    why = f": “{escape(pause.held_reason)}”" if pause.held_reason else ""
+    return f"⏸ *Publishing is on hold* (by {who(pause.held_by)}{why}). `/plume resume` releases it."
+
+
+def queue_message(queue: Queue, *, zone: str) -> dict:
+    """`/plume queue`: upcoming posts by day in the reader's zone, what needs a human, and the pause."""
     blocks = [section("*Upcoming posts*")]
-    if held_note:
-        blocks.append(section(held_note))
-    blocks += queue_blocks(upcoming, zone=zone)
-    if waiting:
-        blocks.append(context(f"{waiting} draft{'s' * (waiting != 1)} awaiting approval — `/plume pending`."))
-    return message(f"{len(upcoming)} upcoming post{'s' * (len(upcoming) != 1)}", blocks)
+    if queue.pause.held:
+        blocks.append(section(held_note(queue.pause)))
+    blocks += queue_blocks(queue.upcoming, zone=zone)
+    if queue.attention:
+        listed = ", ".join(f"#{p.id} {network_label(p)} ({p.status})" for p in queue.attention[:10])
+        blocks.append(section(f"⚠️ *Needs a human:* {listed} — see the message in each post's thread."))
+    if queue.waiting:
+        blocks.append(context(f"{queue.waiting} draft{'s' * (queue.waiting != 1)} awaiting approval — `/plume pending`."))
+    count = len(queue.upcoming)
+    return message(f"{count} upcoming post{'s' * (count != 1)}", blocks)
 
 
 def pending_message(waiting: list[Post], *, zone: str, approver: bool, limit: int = 5) -> dict:
@@ -442,7 +523,9 @@ def answer_message(text: str, sources: list[Passage]) -> dict:
 
 
 def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver: bool,
-              held_note: str = "", proposed: Sequence[Rule] = (), limit: int = 8) -> dict:
+              held_note: str = "", proposed: Sequence[Rule] = (), limit: int = 8,
+              recent: Sequence[dict] = ()) -> dict:
+    """`recent`: the “Last 7 days” report section (bot.slack.reports.home_blocks)."""
     blocks: list[dict] = [{"type": "header", "text": plain("Plume", 150)}]
     if held_note:
         blocks.append(section(held_note))
@@ -464,6 +547,7 @@ def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver:
     blocks.append({"type": "divider"})
     blocks.append(section("*Next 7 days*"))
     blocks += queue_blocks(upcoming, zone=zone)
+    blocks += recent
     blocks.append(context("Start a brief by mentioning @Plume in a channel or writing to me here. `/plume help`."))
     if len(blocks) > VIEW_BLOCKS:
         blocks = blocks[: VIEW_BLOCKS - 1] + [context("…more than fits here.")]
@@ -473,13 +557,14 @@ def home_view(*, waiting: list[Post], upcoming: list[Post], zone: str, approver:
 HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it used, and waits for a human.
 • Mention @Plume with a brief in a channel (or DM me): _“Announce our Guji roast on LinkedIn and X in English and French, tomorrow 9am”_.
 • Each draft arrives as a card: *Approve*, *Request changes*, *Edit* or *Reject*.
-• Later messages in the thread are change requests for the drafts still awaiting a decision.
+• Later messages in the thread are change requests for the drafts still awaiting a decision — or move posts with a time in words: _“move the LinkedIn one to next Tuesday 9am Paris”_, _“retry it tomorrow morning”_.
+• If a post fails or may not have gone out, its thread says so with *Retry* or *It was posted* / *Post it again* (approvers).
 • Brand rules Plume proposes (read in the guidelines, or learned from repeated edits) wait on approvers' App Home.
 *Commands*
-`/plume queue` — upcoming posts by day, in your time zone
+`/plume queue` — upcoming posts by day, in your time zone, and posts that need a human
 `/plume pending` — drafts awaiting your decision
 `/plume hold [reason]` · `/plume resume` — pause or resume all publishing (approvers)
 `/plume cancel <id>` — cancel a post before it goes out
 `/plume guidelines [query]` — search the brand guidelines
 `/plume rules` — approval rules (`/plume rules approvals 2`, `/plume rules own-brief forbid|allow`)
-`/plume report` — reports (coming soon)"""
+`/plume report [week|month|2026-11-01..2026-11-30] [network] [#channel] [csv]` — briefs, approvals, publishing, engagement and comments, with a chart"""

@@ -10,11 +10,20 @@ from datetime import UTC, datetime, timedelta
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from bot.slack import blocks
+from bot.operations import Operations, Unreadable, describe
+from bot.slack import blocks, reports
 from bot.slack.api import SlackAPI
-from bot.slack.requests import CardClick, Command, MessageRequest, Submission
+from bot.slack.requests import (
+    CardClick,
+    Command,
+    MessageRequest,
+    PostClick,
+    Submission,
+    TimeChange,
+    time_change,
+)
 from bot.slack.work import Busy, WorkPool
-from core import chat, posts, rules
+from core import chat, platforms, posts, rules
 from core.domain import Action, AuditEvent, Decision, Post, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
 
@@ -61,6 +70,7 @@ class Flows:
         self.runner = plume.runner
         self.settings = plume.settings
         self.zone = plume.settings.plume_timezone
+        self.ops = Operations.of(plume)
         self._card_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
 
     # --- deliveries (run in the ack path: one small write each) ---------------------------------
@@ -106,6 +116,9 @@ class Flows:
         else:
             self._submit(self.fast, click.user, click.channel, click.thread_ts, self.open_form, click)
 
+    def accept_post_click(self, click: PostClick) -> None:
+        self._submit(self.fast, click.user, click.channel, click.thread_ts, self.post_action, click)
+
     def accept_submission(self, sub: Submission, view_key: str) -> None:
         self._submit(self.slow, sub.user, sub.channel, sub.thread_ts, self.decide_submission, sub, view_key)
 
@@ -149,13 +162,17 @@ class Flows:
         progress.finish(outcome)
 
     def continue_thread(self, req: MessageRequest, conversation: chat.Conversation) -> None:
-        """Later messages in a brief's thread are change requests for the drafts still awaiting a decision."""
+        """Later messages in a brief's thread move or retry its posts (“move it to Tuesday 9am”), or are
+        change requests for the drafts still awaiting a decision."""
         with self.db.session() as session:
             thread_posts = posts.for_thread(session, conversation.thread_id)
         waiting = [p for p in thread_posts if p.status == Status.AWAITING_APPROVAL]
         say = lambda text: self.api.post(req.channel, blocks.notice(text), thread_ts=req.root)  # noqa: E731
         if not thread_posts:
             say("I'm still working on this brief; the drafts will appear here.")
+            return
+        change = time_change(req.text)
+        if change and self.change_time(req, change, thread_posts):
             return
         if not waiting:
             say("Every draft in this thread has been decided. For a new brief, mention me in a new message.")
@@ -168,6 +185,62 @@ class Flows:
         for post in waiting:
             self.decide(action=Action.REQUEST_CHANGES, post_id=post.id, version=post.version, user=req.user,
                         channel=req.channel, thread_ts=req.root, reason=req.text)
+
+    def change_time(self, req: MessageRequest, change: TimeChange, thread_posts: list[Post]) -> bool:
+        """Move or retry the thread's posts at a time in words; False when the message was not about time."""
+        zone = self.api.user_zone(req.user) or self.zone
+        if change.when:
+            try:
+                self.ops.when(change.when, zone=zone, network=thread_posts[0].network)
+            except Unreadable as exc:
+                if not change.insists:
+                    return False  # “post the price too” is about the text: a change request
+                self.tell(req.user, req.channel, req.root, f"✗ {exc} Nothing was changed.")
+                return True
+            except PlumeError as exc:  # in the past, or publishing is on hold
+                self.tell(req.user, req.channel, req.root, f"✗ {exc} Nothing was changed.")
+                return True
+        elif change.verb != "retry":
+            return False
+        live = (Status.FAILED, Status.HELD) if change.verb == "retry" else \
+            (Status.SCHEDULED, Status.HELD, Status.FAILED, Status.AWAITING_APPROVAL)
+        chosen = [p for p in thread_posts if p.status in live
+                  and (not change.post_ids or p.id in change.post_ids)
+                  and (not change.networks or p.network in change.networks)]
+        if not chosen:
+            what = "failed or held post" if change.verb == "retry" else "post that can still move"
+            self.tell(req.user, req.channel, req.root, f"There is no {what} here"
+                      + (" on that network" if change.networks else "") + ". Nothing was changed.")
+            return True
+        self.refresh_groups()
+        lines = []
+        for post in chosen:
+            try:
+                if post.status == Status.AWAITING_APPROVAL:  # a draft: an edit of its proposed time, re-checked
+                    at = self.ops.when(change.when, zone=zone, network=post.network).at
+                    if self.decide(action=Action.EDIT, post_id=post.id, version=post.version, user=req.user,
+                                   channel=req.channel, thread_ts=req.root, text=post.text, run_at=at.isoformat(),
+                                   reason=f"moved to {describe(at, zone)}"):
+                        lines.append(f"🕘 Draft #{post.id} ({blocks.network_label(post)}) is now proposed for "
+                                     f"*{describe(at, zone)}*; it still needs an approval.")
+                    continue
+                if change.verb == "retry":
+                    moved = self.ops.retry(post_id=post.id, actor=req.user, when=change.when, zone=zone)
+                else:
+                    moved = self.ops.reschedule(post_id=post.id, actor=req.user, when=change.when, zone=zone)
+            except NotAuthorized as exc:
+                self.tell(req.user, req.channel, req.root, f"🙅 {exc} Nothing was changed.")
+                return True
+            except PlumeError as exc:
+                lines.append(f"✗ Post #{post.id}: {blocks.escape(str(exc))}")
+                continue
+            did, to = ("put", "back on the schedule for") if change.verb == "retry" else ("moved", "to")
+            lines.append(f"🕘 {blocks.who(req.user)} {did} post #{moved.id} ({blocks.network_label(moved)}) {to} "
+                         f"*{describe(moved.run_at, zone)}*.")
+            self.sync_post(moved)
+        if lines:
+            self.api.post(req.channel, blocks.notice("\n".join(lines)), thread_ts=req.root)
+        return True
 
     def retry(self, thread_id: str, user: str, channel: str | None, thread_ts: str | None) -> None:
         with self.db.session() as session:
@@ -197,13 +270,28 @@ class Flows:
     def decide_submission(self, sub: Submission, view_key: str | None = None) -> None:
         if view_key and not self.claim(view_key):
             return
-        self.decide(action=sub.action, post_id=sub.post_id, version=sub.version, user=sub.user,
-                    channel=sub.channel, thread_ts=sub.thread_ts, reason=sub.reason, text=sub.text,
-                    run_at=sub.run_at)
+        zone = sub.zone or self.zone
+        run_at = None
+        if sub.when:
+            try:
+                with self.db.session() as session:
+                    network = posts.get(session, sub.post_id).network
+                run_at = self.ops.when(sub.when, zone=zone, network=network).at
+            except PlumeError as exc:  # checked in the ack too; time passes, and a hold may have started
+                self._release(view_key)
+                self.tell(sub.user, sub.channel, sub.thread_ts, f"✗ {exc} Nothing was changed.")
+                return
+        decided = self.decide(action=sub.action, post_id=sub.post_id, version=sub.version, user=sub.user,
+                              channel=sub.channel, thread_ts=sub.thread_ts, reason=sub.reason, text=sub.text,
+                              run_at=run_at.isoformat() if run_at else None)
+        if decided and run_at:
+            self.tell(sub.user, sub.channel, sub.thread_ts,
+                      f"🕘 Post #{sub.post_id} is now proposed for *{describe(run_at, zone)}*.")
 
     def decide(self, *, action: Action, post_id: int, version: int, user: str, channel: str | None,
                thread_ts: str | None, reason: str = "", text: str | None = None, run_at: str | None = None,
-               click_key: str | None = None) -> None:
+               click_key: str | None = None) -> bool:
+        """Apply one decision and show it; False when it was refused (the person was told why)."""
         self.refresh_groups()
         shown = threading.Event()
 
@@ -220,13 +308,13 @@ class Flows:
             awaiting = exc.current in (None, Status.AWAITING_APPROVAL)
             self.tell(user, channel, thread_ts, str(exc) if awaiting else blocks.already(exc.current, exc.decided_by))
             self.sync_post_id(post_id)
-            return
+            return False
         except PlumeError as exc:  # NotAuthorized, ValidationFailed, NotFound, a model failure…
             self._release(click_key)
             prefix = "🙅 " if isinstance(exc, NotAuthorized) else "✗ "
             self.tell(user, channel, thread_ts, f"{prefix}{exc} Nothing was changed.")
             self.sync_post_id(post_id)
-            return
+            return False
         self.sync_thread(post.thread_id)
         for rule in _outcome.proposals:  # a repeated edit or request: an approver may make it a rule
             if channel:
@@ -240,6 +328,7 @@ class Flows:
             self.tell(user, channel, thread_ts, f"👍 Your approval is recorded ({len(got)} of {needed}).")
         if channel is None:
             self.refresh_home(user)
+        return True
 
     def settle_rule(self, *, rule_id: int, accept: bool, user: str, channel: str | None, message_ts: str | None,
                     thread_ts: str | None) -> None:
@@ -281,10 +370,54 @@ class Flows:
         if refusal:
             self.tell(click.user, click.channel, click.thread_ts, refusal)
             return
-        build = {Action.REQUEST_CHANGES: blocks.changes_modal, Action.EDIT: blocks.edit_modal,
-                 Action.REJECT: blocks.reject_modal}[click.action]
-        if not self.api.open_view(click.trigger_id, build(post, channel=click.channel, thread_ts=click.thread_ts)):
+        if click.action is Action.EDIT:  # its time field reads words in the editor's own zone
+            view = blocks.edit_modal(post, channel=click.channel, thread_ts=click.thread_ts,
+                                     zone=self.api.user_zone(click.user) or self.zone)
+        else:
+            build = {Action.REQUEST_CHANGES: blocks.changes_modal, Action.REJECT: blocks.reject_modal}[click.action]
+            view = build(post, channel=click.channel, thread_ts=click.thread_ts)
+        if not self.api.open_view(click.trigger_id, view):
             self.tell(click.user, click.channel, click.thread_ts, "Slack did not open the form; please click again.")
+
+    def post_action(self, click: PostClick) -> None:
+        """Retry, “It was posted” or “Post it again”: approvers only; the message then says who did what."""
+        key = f"post-action:{click.action}:{click.post_id}:{click.user}:{click.message_ts}"
+        if not self.claim(key):
+            return  # a double click
+        self.refresh_groups()
+        zone = self.api.user_zone(click.user) or self.zone
+        try:
+            if click.action == blocks.RETRY_POST:
+                post = self.ops.retry(post_id=click.post_id, actor=click.user)
+                done = f"🔁 {blocks.who(click.user)} sent it again: it goes out at {describe(post.run_at, zone)}."
+            else:
+                post = self.ops.settle(post_id=click.post_id, actor=click.user, posted=click.action == blocks.POSTED)
+                done = (f"✅ {blocks.who(click.user)} confirmed it is on {platforms.get(post.network).label}."
+                        if post.status == Status.PUBLISHED else
+                        f"🔁 {blocks.who(click.user)} asked to post it again: it goes out at "
+                        f"{describe(post.run_at, zone)}, with the same idempotency key.")
+        except NotAuthorized as exc:
+            self._release(key)  # an approver's click on the same message still counts
+            self.tell(click.user, click.channel, click.thread_ts,
+                      f"🙅 {exc} Ask an approver to press it. Nothing was changed.")
+            return
+        except InvalidTransition as exc:
+            self.tell(click.user, click.channel, click.thread_ts, self._already_settled(click.post_id, exc))
+            return
+        except PlumeError as exc:
+            self._release(key)
+            self.tell(click.user, click.channel, click.thread_ts, f"✗ {exc} Nothing was changed.")
+            return
+        if click.channel and click.message_ts:
+            self.api.update(click.channel, click.message_ts, blocks.post_news(post, zone=self.zone, done=done))
+        self.sync_post(post)
+
+    def _already_settled(self, post_id: int, exc: InvalidTransition) -> str:
+        with self.db.session() as session:
+            post = posts.get(session, post_id)
+        status = post.status.replace("_", " ")
+        return f"Post #{post_id} is already {status} (by {blocks.who(post.last_actor)}). Nothing was changed." \
+            if post.last_actor else f"{exc} Nothing was changed."
 
     def tell(self, user: str, channel: str | None, thread_ts: str | None, text: str) -> None:
         """Only the clicking person sees it: ephemeral in the channel, else a DM (clicks in the App Home)."""
@@ -358,20 +491,14 @@ class Flows:
             log.warning("could not queue the announcement for post %s", post.id)
 
     def announce(self, post: Post, text: str | None = None) -> None:
+        """Tell the post's thread: `text`, or the post's publishing news with the buttons it needs."""
         self.sync_post(post)
         with self.db.session() as session:
             conversation = chat.conversation(session, post.thread_id)
         if conversation is None:
             return
-        what = f"post #{post.id} ({blocks.network_label(post)})"
-        if text is None:
-            reason = blocks.escape(post.last_reason)
-            text = {
-                Status.PUBLISHED: f"📤 Published {what}" + (f" → {blocks.escape(post.external_ref)}" if post.external_ref else ""),
-                Status.FAILED: f"⚠️ {what.capitalize()} was not published: {reason}",
-                Status.UNKNOWN: f"❓ {what.capitalize()} may or may not be online: {reason}",
-            }.get(Status(post.status), f"{what.capitalize()} is now {post.status.replace('_', ' ')}.")
-        self.api.post(conversation.channel, blocks.notice(text), thread_ts=conversation.thread_ts)
+        payload = blocks.notice(text) if text is not None else blocks.post_news(post, zone=self.zone)
+        self.api.post(conversation.channel, payload, thread_ts=conversation.thread_ts)
 
     # --- approvers -------------------------------------------------------------------------------
 
@@ -406,11 +533,7 @@ class Flows:
 
     def _held_note(self) -> str:
         with self.db.session() as session:
-            pause = posts.rules(session)
-        if not pause.held:
-            return ""
-        why = f": “{blocks.escape(pause.held_reason)}”" if pause.held_reason else ""
-        return f"⏸ *Publishing is on hold* (by {blocks.who(pause.held_by)}{why}). `/plume resume` releases it."
+            return blocks.held_note(posts.rules(session))
 
     # --- App Home --------------------------------------------------------------------------------
 
@@ -428,7 +551,7 @@ class Flows:
             proposed = rules.pending(session, brand) if brand else []
         self.api.publish_home(user, blocks.home_view(waiting=waiting, upcoming=upcoming, zone=zone,
                                                      approver=approver, held_note=self._held_note(),
-                                                     proposed=proposed))
+                                                     proposed=proposed, recent=reports.home_blocks(self.db, self.zone)))
 
     # --- /plume ----------------------------------------------------------------------------------
 
@@ -448,15 +571,11 @@ class Flows:
         return blocks.notice(blocks.HELP)
 
     def cmd_report(self, cmd: Command) -> dict:
-        return blocks.notice("📊 Weekly and monthly reports are coming soon. Meanwhile `/plume queue` shows "
-                             "what is scheduled.")
+        return reports.command(self, cmd.rest, user=cmd.user)
 
     def cmd_queue(self, cmd: Command) -> dict:
         zone = self.api.user_zone(cmd.user) or self.zone
-        with self.db.session() as session:
-            upcoming = posts.with_status(session, [Status.SCHEDULED, Status.HELD])
-            waiting = len(posts.with_status(session, [Status.AWAITING_APPROVAL]))
-        return blocks.queue_message(upcoming, zone=zone, waiting=waiting, held_note=self._held_note())
+        return blocks.queue_message(self.ops.queue(), zone=zone)
 
     def cmd_pending(self, cmd: Command) -> dict:
         self.refresh_groups()
@@ -466,25 +585,17 @@ class Flows:
 
     def cmd_hold(self, cmd: Command) -> dict:
         self.refresh_groups()
-        with self.db.session() as session:
-            held = posts.hold_all(session, actor=cmd.user, approvers=self.settings.approvers, reason=cmd.rest)
-        for post in held:
-            self.plume.scheduler.remove(post.id)
+        stopped = self.ops.hold(actor=cmd.user, reason=cmd.rest)
         why = f": “{blocks.escape(cmd.rest)}”" if cmd.rest else ""
-        for post in held:
+        for post in stopped:
             self.announce(post, f"⏸ Publishing is on hold (by {blocks.who(cmd.user)}{why}). Post #{post.id} "
                                 f"({blocks.network_label(post)}) will not go out until someone runs `/plume resume`.")
-        return blocks.notice(f"⏸ Publishing is on hold{why}. {len(held)} scheduled post{'s' * (len(held) != 1)} "
-                             "held; posts approved meanwhile are held too. `/plume resume` releases them.")
+        return blocks.notice(f"⏸ Publishing is on hold{why}. {len(stopped)} scheduled post{'s' * (len(stopped) != 1)} "
+                             "wait; posts approved meanwhile wait too. `/plume resume` releases them.")
 
     def cmd_resume(self, cmd: Command) -> dict:
         self.refresh_groups()
-        with self.db.session() as session:
-            resumed = posts.resume_all(session, actor=cmd.user, approvers=self.settings.approvers)
-        now = datetime.now(UTC)
-        for post in resumed:
-            due = datetime.fromisoformat(post.run_at) if post.run_at else now
-            self.plume.scheduler.add(post.id, max(due, now))
+        resumed = self.ops.resume(actor=cmd.user)
         for post in resumed:
             self.announce(post, f"▶️ Publishing resumed by {blocks.who(cmd.user)}: post #{post.id} "
                                 f"({blocks.network_label(post)}) is scheduled for {blocks.when(post.run_at, self.zone)}.")
@@ -495,10 +606,7 @@ class Flows:
         if not word.isdigit():
             return blocks.notice("Say which post: `/plume cancel 12` (the number is on its card and in `/plume queue`).")
         self.refresh_groups()
-        with self.db.session() as session:
-            post = posts.cancel(session, post_id=int(word), actor=cmd.user, reason="cancelled in Slack",
-                                approvers=self.settings.approvers)
-        self.plume.scheduler.remove(post.id)
+        post = self.ops.cancel(post_id=int(word), actor=cmd.user, reason="cancelled in Slack")
         self.announce(post, f"🚫 Post #{post.id} ({blocks.network_label(post)}) was cancelled by {blocks.who(cmd.user)}.")
         return blocks.notice(f"🚫 Post #{post.id} is cancelled; it will not be published.")
 

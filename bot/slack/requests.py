@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.operations import read_when
 from bot.slack import blocks
-from core.domain import Action
+from core.domain import NETWORKS, Action
+from core.errors import ValidationFailed
 
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 ACTIONS = {blocks.APPROVE: Action.APPROVE, blocks.REQUEST_CHANGES: Action.REQUEST_CHANGES,
@@ -43,6 +45,18 @@ class CardClick:
 
 
 @dataclass
+class PostClick:
+    """Retry, “It was posted” or “Post it again” on a publishing message in a thread."""
+
+    action: str  # one of blocks.POST_ACTIONS
+    post_id: int
+    user: str
+    channel: str | None
+    message_ts: str | None
+    thread_ts: str | None
+
+
+@dataclass
 class Submission:
     action: Action
     post_id: int
@@ -52,7 +66,8 @@ class Submission:
     thread_ts: str | None
     reason: str = ""
     text: str | None = None
-    run_at: str | None = None
+    when: str = ""  # a new time in words, read in `zone`
+    zone: str | None = None
 
 
 @dataclass
@@ -75,6 +90,46 @@ def message(event: dict, team: str) -> MessageRequest | None:
                           direct=event.get("channel_type") == "im")
 
 
+@dataclass
+class TimeChange:
+    """A reply such as “move the LinkedIn one to next Tuesday 9am Paris” or “retry it tomorrow”."""
+
+    verb: str
+    when: str  # the time in words ("" for “retry it”: now)
+    post_ids: list[int]
+    networks: list[str]
+
+    @property
+    def insists(self) -> bool:
+        """Only these verbs always mean a time change; “post it …” may be a change request about the text."""
+        return self.verb in ("move", "reschedule", "postpone", "retry")
+
+
+TIME_CHANGE = re.compile(
+    r"^(?:please\s+|can you\s+|could you\s+|let's\s+)?"
+    r"(?P<verb>move|reschedule|postpone|push|delay|bring|retry|schedule|publish|post|send)\b"
+    r"(?P<rest>.*)$", re.I | re.S)
+TARGET_WORDS = re.compile(r"^(?:\s*(?:it|them|this|that|these|those|all|both|of|the|one|ones|posts?|drafts?|back|"
+                          r"forward|out|again|on|to|#\d+|" + "|".join(NETWORKS) + r"|twitter)\b[,.]?)*\s*", re.I)
+LEADING_PREPOSITION = re.compile(r"^(?:to|for|until|till|on|at)\s+", re.I)
+NETWORK_NAMES = {**{n: n for n in NETWORKS if n != "x"}, "twitter": "x"}
+
+
+def time_change(text: str) -> TimeChange | None:
+    """The time part of a request to move or retry posts, and which posts it names (ids, networks)."""
+    found = TIME_CHANGE.match(text.strip())
+    if not found:
+        return None
+    rest = found["rest"]
+    when = LEADING_PREPOSITION.sub("", TARGET_WORDS.sub("", rest, count=1)).strip(" .!")
+    words = re.findall(r"[\w#]+", rest)
+    networks = sorted({NETWORK_NAMES[w.lower()] for w in words if w.lower() in NETWORK_NAMES}
+                      | ({"x"} if "X" in words else set()))
+    return TimeChange(verb=found["verb"].lower(), when=when,
+                      post_ids=[int(w[1:]) for w in words if w.startswith("#") and w[1:].isdigit()],
+                      networks=networks)
+
+
 def team_of(body: dict) -> str:
     team = body.get("team_id") or body.get("team") or ""
     return team.get("id", "") if isinstance(team, dict) else team
@@ -92,6 +147,16 @@ def click(body: dict) -> CardClick:
                      thread_ts=(message.get("thread_ts") or container.get("thread_ts") or message.get("ts"))
                      if in_message else None,
                      trigger_id=body.get("trigger_id", ""))
+
+
+def post_click(body: dict) -> PostClick:
+    action = body["actions"][0]
+    container = body.get("container", {})
+    message = body.get("message") or {}
+    return PostClick(action=action["action_id"], post_id=int(action["value"]), user=body["user"]["id"],
+                     channel=container.get("channel_id") or body.get("channel", {}).get("id"),
+                     message_ts=container.get("message_ts") or message.get("ts"),
+                     thread_ts=message.get("thread_ts") or container.get("thread_ts"))
 
 
 def rule_click(body: dict) -> dict:
@@ -122,8 +187,8 @@ def submission(body: dict, action: Action) -> Submission:
         out.reason = (field("reason").get("value") or "").strip()
     elif action is Action.EDIT:
         out.text = (field("text").get("value") or "").strip()
-        stamp = field("when").get("selected_date_time")
-        out.run_at = datetime.fromtimestamp(int(stamp), UTC).isoformat() if stamp else None
+        out.when = (field("when").get("value") or "").strip()
+        out.zone = meta.get("zone")
         out.reason = "edited in Slack"
     return out
 
@@ -134,8 +199,11 @@ def submission_errors(sub: Submission) -> dict[str, str]:
         return {"details": "Pick a reason or say what should change."}
     if sub.action is Action.EDIT and not sub.text:
         return {"text": "The text can't be empty."}
-    if sub.action is Action.EDIT and sub.run_at and datetime.fromisoformat(sub.run_at) < datetime.now(UTC):
-        return {"when": "That time has passed; pick a time in the future."}
+    if sub.action is Action.EDIT and sub.when:
+        try:
+            read_when(sub.when, now=datetime.now(UTC), zone=sub.zone or "UTC")  # hold and slots: after the ack
+        except ValidationFailed as exc:
+            return {"when": str(exc)}
     return {}
 
 

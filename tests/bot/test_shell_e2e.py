@@ -12,6 +12,7 @@ from app import assemble
 from bot.shell import Shell
 from core import posts
 from core.domain import OFFLINE_LABEL, Status
+from core.when import When
 from tests.conftest import wait_for
 from tests.fakes.copywriter import Copywriter
 from tests.fakes.openai_server import FakeOpenAI
@@ -94,25 +95,53 @@ def test_unauthorized_approval_is_refused_and_nothing_changes(make_settings):
             assert posts.with_status(session, [Status.APPROVED, Status.SCHEDULED]) == []
 
 
-def test_posts_needing_a_human_are_shown_and_settled_from_the_shell(make_settings):
-    from datetime import UTC
-
+def test_posts_needing_a_human_are_settled_retried_moved_and_held_from_the_shell(make_settings):
     with assemble(make_settings(), quiet=True) as plume:
         run_shell(plume, "Launch the Guji roast on LinkedIn and X https://tidewren.coffee/guji\napprove 1\napprove 2\n")
+        run_shell(plume, "Launch the Huila decaf on LinkedIn https://tidewren.coffee/huila\napprove 1\n")
         with plume.db.session() as session:
-            first, second = posts.with_status(session, [Status.SCHEDULED])
-            for post in (first, second):  # as if Plume had died mid-publish
+            first, second, third = sorted(posts.with_status(session, [Status.SCHEDULED]), key=lambda p: p.id)
+            for post in (first, second, third):  # as if Plume had died mid-publish
                 posts.take_for_publishing(session, post_id=post.id)
             posts.mark_unknown(session, post_id=first.id, reason="stopped while publishing")
             posts.mark_failed(session, post_id=second.id, reason="the network said no")
-        shown = run_shell(plume, "list\nposted 1\nretry 2\n")
-        assert "2 post(s) need a human" in shown and "stopped while publishing" in shown
+            posts.mark_unknown(session, post_id=third.id, reason="the network timed out")
+            key = posts.get(session, third.id).publish_key
+
+        shown = run_shell(plume, f"list\nposted #{first.id}\nretry #{second.id} tomorrow 9am\n")
+        assert "3 post(s) need a human" in shown and "stopped while publishing" in shown
+        tomorrow = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=1)).replace(hour=9, minute=0, second=0,
+                                                                               microsecond=0)
+        assert f"🔁 Post #{second.id} will be published {When(at=tomorrow, zone=ZONE).describe()}." in shown
         with plume.db.session() as session:
             assert posts.get(session, first.id).status == Status.PUBLISHED
             retried = posts.get(session, second.id)
-        assert retried.status == Status.SCHEDULED
-        assert datetime.fromisoformat(retried.run_at) > datetime.now(UTC)
+        assert retried.status == Status.SCHEDULED and datetime.fromisoformat(retried.run_at) == tomorrow
         assert second.id in plume.scheduler.pending()
+
+        # “Post it again”: out at once, under the key chosen before the first attempt.
+        shown = run_shell(plume, f"not-posted #{third.id}\n")
+        assert f"Post #{third.id} goes out again" in shown
+        again = wait_for(lambda: _published(plume, third.id), timeout=30)
+        assert again.publish_key == key
+
+        # Moved in words, listed by number, refused in the past and while on hold, then cancelled.
+        past = (datetime.now(ZoneInfo(ZONE)) - timedelta(days=2)).date().isoformat()
+        shown = run_shell(plume, f"queue\nreschedule 1 in 3 days at 10:30\nreschedule 1 {past} 09:00\n"
+                                 "reschedule 1 whenever\nhold launch moved\nreschedule 1 tomorrow 9am\nqueue\n"
+                                 "resume\ncancel 1\n")
+        assert f"[1] 09:00 #{second.id} LinkedIn · en" in shown
+        moved = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=3)).replace(hour=10, minute=30, second=0, microsecond=0)
+        assert f"🕘 Post #{second.id} moved to {When(at=moved, zone=ZONE).describe()}." in shown
+        assert "is in the past" in shown and "I couldn't read a date or time in “whenever”" in shown
+        assert "Publishing is on hold, so nothing would go out" in shown
+        assert "⏸ Publishing is on hold (by mia: “launch moved”)" in shown and "Publishing resumed" in shown
+        assert f"Post #{second.id} is cancelled" in shown
+        with plume.db.session() as session:
+            final = posts.get(session, second.id)
+            trail = [e.action for e in posts.audit_trail(session, second.id)]
+        assert final.status == Status.CANCELLED and datetime.fromisoformat(final.run_at) == moved
+        assert trail.count("post.moved") == 1 and "post.retried" in trail
 
 
 def test_a_repeated_edit_is_proposed_as_a_rule_and_once_accepted_shapes_the_next_draft(make_settings):

@@ -14,7 +14,7 @@ def test_defaults_run_offline_on_sqlite_under_plume_home(tmp_path):
     assert settings.db_url == f"sqlite:///{(tmp_path / 'plume.db').resolve()}"
     assert not settings.model_configured and not settings.slack_configured
     assert settings.default_networks == ["linkedin", "x"] and settings.default_locales == ["en"]
-    assert settings.plume_misfire_grace >= 3600  # never APScheduler's 1 s default
+    assert settings.plume_publish_grace >= 3600  # never APScheduler's 1 s default
 
 
 def test_environment_names_are_the_documented_ones(monkeypatch):

@@ -1,4 +1,4 @@
-"""Card buttons: Approve decides at once; Request changes, Edit and Reject open a modal; Retry resumes."""
+"""Buttons: card decisions (Approve at once, the others via a modal), brief Retry, rules, and post Retry/settle."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def register(app, deps) -> None:
     def on_rule_button(ack, body):
         ack()
         deps.fast.submit(deps.flows.settle_rule, **requests.rule_click(body))
+
+    @app.action(re.compile("^(" + "|".join(re.escape(a) for a in blocks.POST_ACTIONS) + ")$"))
+    def on_post_button(ack, body):
+        ack()
+        deps.flows.accept_post_click(requests.post_click(body))
 
     @app.action(blocks.RETRY)
     def on_retry(ack, body):

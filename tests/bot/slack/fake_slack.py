@@ -8,6 +8,8 @@
         slack.calls_to("chat.postMessage")  # [{"channel": ..., "blocks": [...], ...}]
 
 Also answers response_url posts at `slack.response_url(name)` (recorded in `slack.responses`).
+File uploads take Slack's three steps: files.getUploadURLExternal, the bytes to its upload_url (kept in
+`slack.uploads` by file id), then files.completeUploadExternal, refused for a file never uploaded.
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self):
         fake = self.server.fake
         path = urlsplit(self.path).path
+        if path.startswith("/upload/"):  # step 2 of a file upload: the raw bytes, to the URL step 1 gave
+            length = int(self.headers.get("Content-Length") or 0)
+            fake._record(Call("upload", {"file_id": path.removeprefix("/upload/")}))
+            with fake._lock:
+                fake.uploads[path.removeprefix("/upload/")] = self.rfile.read(length)
+            self._answer(200, {"ok": True})
+            return
         args = self._args()
         headers = {k.lower(): v for k, v in self.headers.items()}
         if path.startswith("/respond/"):
@@ -129,6 +138,7 @@ class FakeSlack:
         self.delay = 0.0
         self.user_zones: dict[str, str] = {}
         self.groups: dict[str, list[str]] = {}
+        self.uploads: dict[str, bytes] = {}  # file id → bytes sent to its upload URL
         self._calls: list[Call] = []
         self._failures: dict[str, list[Failure]] = defaultdict(list)
         self._lock = threading.Lock()
@@ -226,6 +236,15 @@ class FakeSlack:
             if group not in self.groups:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": self.groups[group]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            listed = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files") or []
+            missing = [f["id"] for f in listed if f["id"] not in self.uploads]
+            if missing:
+                return {"ok": False, "error": "file_upload_not_found"}
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
         return {"ok": True}
 
 

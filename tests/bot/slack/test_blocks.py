@@ -7,8 +7,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.operations import Queue
 from bot.slack import blocks
-from core.domain import Passage, Post, Status
+from core.domain import Passage, Post, Status, digest
+from core.posts import Rules
 
 AT = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 EVIL = "Big news <!channel> <!here> <@U123ABC> <https://evil.example|click> & more"
@@ -113,7 +115,10 @@ def test_votes_are_shown_when_several_approvals_are_needed():
 @pytest.mark.parametrize("build", [blocks.changes_modal, blocks.edit_modal, blocks.reject_modal])
 def test_modals_parse_and_carry_ids_in_private_metadata(build):
     view = valid_view(build(post(text="y" * 5000), channel="CMKT", thread_ts="1.2"))
-    assert json.loads(view["private_metadata"]) == {"post": 7, "version": 2, "channel": "CMKT", "thread": "1.2"}
+    meta = json.loads(view["private_metadata"])
+    assert {k: meta.pop(k) for k in ("post", "version", "channel", "thread")} == \
+        {"post": 7, "version": 2, "channel": "CMKT", "thread": "1.2"}
+    assert meta in ({}, {"zone": "UTC"})  # the edit modal reads a time in words in the editor's zone
 
 
 def test_changes_modal_offers_the_reason_labels_and_combines_them():
@@ -124,10 +129,14 @@ def test_changes_modal_offers_the_reason_labels_and_combines_them():
     assert blocks.change_reason([], "") == ""
 
 
-def test_edit_modal_is_prefilled_with_text_and_time():
-    view = blocks.edit_modal(post())
+def test_edit_modal_is_prefilled_with_text_and_takes_the_time_in_words_in_the_editors_zone():
+    view = valid_view(blocks.edit_modal(post(run_at="2026-12-08T08:00:00+00:00"), zone="America/New_York"))
     assert view["blocks"][1]["element"]["initial_value"] == "Fresh Guji roast, out now."
-    assert view["blocks"][2]["element"]["initial_date_time"] == int(datetime.fromisoformat(AT).timestamp())
+    when = view["blocks"][2]
+    assert when["optional"] and when["element"]["type"] == "plain_text_input"
+    assert "next Tuesday 9am" in when["element"]["placeholder"]["text"]
+    assert when["hint"]["text"] == "Now Tue 08 Dec 03:00 America/New_York. Leave blank to keep it."
+    assert json.loads(view["private_metadata"])["zone"] == "America/New_York"
 
 
 def test_home_pending_queue_and_guidelines_stay_within_limits():
@@ -138,7 +147,10 @@ def test_home_pending_queue_and_guidelines_stay_within_limits():
     assert len(home["blocks"]) <= blocks.VIEW_BLOCKS
     assert any(b.get("type") == "actions" for b in home["blocks"])
     valid_message(blocks.pending_message(many, zone="UTC", approver=True))
-    valid_message(blocks.queue_message(scheduled, zone="America/New_York", waiting=3))
+    failed = [post(id=300 + i, status=Status.FAILED) for i in range(30)]
+    queue = Queue(upcoming=scheduled, attention=failed, waiting=3, pause=Rules(held=True, held_by="UBOSS"))
+    shown = json.dumps(valid_message(blocks.queue_message(queue, zone="America/New_York")), ensure_ascii=False)
+    assert "Publishing is on hold* (by <@UBOSS>)" in shown and "Needs a human:* #300" in shown
     found = [Passage(id="a", source="en/rules.md", heading="Emoji <!here>", text="At most 2 emoji. " * 100)]
     guide = blocks.guidelines_message("emoji", found)
     valid_message(guide)
@@ -167,3 +179,48 @@ def test_rule_proposal_has_accept_and_dismiss_then_says_who_decided():
     rendered = valid_message(blocks.rule_proposal(accepted))
     assert all(b["type"] != "actions" for b in rendered) and "Accepted by <@UBOSS>" in json.dumps(rendered)
     assert "en/rules.md › Words to avoid" in json.dumps(rendered, ensure_ascii=False)
+
+
+def approved(**kw) -> Post:
+    text = kw.pop("text", "Fresh Guji roast, out now.")
+    return post(text=text, approved_hash=digest(text), approved_by="UBOSS", **kw)
+
+
+def buttons_of(payload: dict) -> list[tuple[str, str, str]]:
+    return [(e["text"]["text"], e["action_id"], e["value"])
+            for b in valid_message(payload) if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_publishing_news_offers_what_a_human_needs_next_with_ids_only():
+    failed = approved(status=Status.FAILED, last_reason="LinkedIn refused the token (401) <!here>")
+    news = blocks.post_news(failed, zone="UTC")
+    assert buttons_of(news) == [("Retry", blocks.RETRY_POST, "7")]
+    assert "was not published: LinkedIn refused the token (401) &lt;!here&gt;" in news["text"]
+
+    unknown = approved(status=Status.UNKNOWN, last_reason="the network timed out after the request was sent")
+    assert buttons_of(blocks.post_news(unknown, zone="UTC")) == [
+        ("It was posted", blocks.POSTED, "7"), ("Post it again", blocks.POST_AGAIN, "7")]
+
+    held = approved(status=Status.HELD, last_reason="its time passed 3 h ago while Plume was not running")
+    news = blocks.post_news(held, zone="UTC")
+    assert buttons_of(news) == [("Publish now", blocks.RETRY_POST, "7")]
+    assert "move it to tomorrow 9am" in json.dumps(news, ensure_ascii=False) and "/plume cancel 7" in json.dumps(news)
+
+    sent = approved(status=Status.PUBLISHED, external_ref="urn:li:share:9",
+                    external_url="https://www.linkedin.com/feed/update/urn:li:share:9")
+    news = blocks.post_news(sent, zone="UTC")
+    assert buttons_of(news) == []
+    assert "<https://www.linkedin.com/feed/update/urn:li:share:9|View on LinkedIn>" in news["text"]
+    # A URL that could break out of the link markup is shown as the network's id instead.
+    sneaky = blocks.post_news(approved(status=Status.PUBLISHED, external_ref="42",
+                                       external_url="https://x.test/a|<!channel>"), zone="UTC")
+    assert "<!channel>" not in json.dumps(sneaky) and sneaky["text"].endswith("→ 42")
+
+
+def test_news_after_someone_acted_says_so_without_buttons_and_no_retry_for_changed_text():
+    done = blocks.post_news(approved(status=Status.SCHEDULED), zone="UTC", done="🔁 <@UBOSS> sent it again")
+    assert buttons_of(done) == [] and "sent it again" in json.dumps(done)
+    tampered = approved(status=Status.FAILED, last_reason="the text changed after it was approved")
+    tampered.text = "Edited behind everyone's back"
+    news = blocks.post_news(tampered, zone="UTC")
+    assert buttons_of(news) == [] and "only the exact text that was approved" in json.dumps(news)

@@ -11,7 +11,7 @@ def test_manifest_scopes_events_and_command_match_the_app():
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "channels:history", "groups:history", "im:history", "chat:write", "commands",
-        "users:read", "usergroups:read"}
+        "users:read", "usergroups:read", "files:write"}
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_mention", "app_home_opened", "message.channels", "message.groups", "message.im"}

@@ -3,12 +3,15 @@
 import json
 import threading
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.slack import blocks
 from core import posts
 from core.domain import Status
+from core.when import When
 from tests.bot.slack.conftest import running
 from tests.conftest import wait_for
 from tests.fakes.copywriter import Copywriter
@@ -181,14 +184,25 @@ def test_edit_modal_rechecks_and_shows_the_new_version_before_approval(plume_sla
     # An empty text is refused inside the modal, in the ack.
     empty = run.send.submit(view, {"text": {"type": "plain_text_input", "value": "  "}}, user="UANA")
     assert empty.json() == {"response_action": "errors", "errors": {"text": "The text can't be empty."}}
-    later = int(time.time()) + 86400
-    answer = run.send.submit(view, {"text": {"type": "plain_text_input", "value": "Guji is here & it's <!here> good"},
-                                    "when": {"type": "datetimepicker", "selected_date_time": later}}, user="UANA")
+    # The time is typed in words, read in the editor's zone; unreadable or past times are refused in the modal.
+    assert view["blocks"][2]["element"]["type"] == "plain_text_input"
+    text = {"type": "plain_text_input", "value": "Guji is here & it's <!here> good"}
+    for typed, problem in (("whenever", "I couldn't read a date or time in “whenever”"),
+                           ("2020-01-01 09:00", "is in the past")):
+        refused = run.send.submit(view, {"text": text, "when": {"type": "plain_text_input", "value": typed}},
+                                  user="UANA")
+        assert problem in refused.json()["errors"]["when"]
+    answer = run.send.submit(view, {"text": text, "when": {"type": "plain_text_input", "value": "tomorrow 9am"}},
+                             user="UANA")
     assert answer.status == 200 and answer.body == ""
     run.idle()
     post = stored(run.plume, post_id)
     assert post.status == Status.AWAITING_APPROVAL and post.version == version + 1
     assert post.text == "Guji is here & it's <!here> good"
+    tomorrow = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(days=1)).replace(hour=9, minute=0, second=0,
+                                                                                   microsecond=0)
+    assert datetime.fromisoformat(post.run_at) == tomorrow
+    assert f"now proposed for *{When(at=tomorrow, zone='Europe/Paris').describe()}*" in ephemerals(run.slack, "UANA")[-1]
     fresh = [c for c in card_posts(run.slack) if value(c) == f"{post_id}:{version + 1}"]
     assert len(fresh) == 1 and "&lt;!here&gt;" in json.dumps(fresh[0]) and "<!here>" not in json.dumps(fresh[0])
     assert "Length *" in json.dumps(fresh[0])
@@ -323,9 +337,8 @@ def test_published_post_is_announced_in_its_thread(plume_slack):
     run.send.click(blocks.EDIT, value(card), user="UBOSS")
     run.idle()
     view = run.slack.calls_to("views.open")[-1]["view"]
-    soon = int(time.time()) + 2
     run.send.submit(view, {"text": {"type": "plain_text_input", "value": stored(run.plume, post_id).text},
-                           "when": {"type": "datetimepicker", "selected_date_time": soon}}, user="UBOSS")
+                           "when": {"type": "plain_text_input", "value": "now"}}, user="UBOSS")
     run.idle()
     fresh = [c for c in card_posts(run.slack) if value(c).startswith(f"{post_id}:")][-1]
     run.send.click(blocks.APPROVE, value(fresh), user="UBOSS")

@@ -1,0 +1,161 @@
+"""Publishing throughput: N approved posts due in the same minute, published to the outbox exactly once.
+
+Builds a throwaway database (SQLite by default, or --database-url for PostgreSQL) holding N
+approved, scheduled posts all due at the same instant, each with its APScheduler wake-up in the
+job store, then starts the real scheduler with the real outbox publisher and waits until every
+post is `published`. A counting wrapper around the outbox sees every send, so a duplicate send
+(even one the outbox would absorb) is counted. Lateness is `published_at - run_at` per post.
+Target: all published within 60 s of their time, 0 duplicates.
+
+Prints one JSON line: published, duplicates, p50/p99/max lateness (s), throughput (posts/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from core import posts  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.domain import Post, Status, digest  # noqa: E402
+from core.models import BriefRow, PostRow  # noqa: E402
+from core.publishers import OutboxPublisher, Published  # noqa: E402
+from core.scheduler import Scheduler  # noqa: E402
+
+TARGET_SECONDS = 60.0
+NETWORKS = ("linkedin", "x", "bluesky", "mastodon")
+
+
+class CountingOutbox(OutboxPublisher):
+    """The real outbox, counting every send per post (the outbox itself would hide a second one)."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.sends: Counter[int] = Counter()
+        self._lock = threading.Lock()
+
+    def publish(self, post: Post, *, key: str) -> Published:
+        with self._lock:
+            self.sends[post.id] += 1
+        return super().publish(post, key=key)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def seed(db: Database, count: int, run_at: datetime) -> list[int]:
+    """N approved posts, scheduled at `run_at` (bulk rows: approving them one by one is not what is measured)."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        session.execute(insert(BriefRow), [{"thread_id": "bench", "text": "bench brief", "parsed": {},
+                                             "created_by": "bench", "created_at": now}])
+        rows = []
+        for i in range(count):
+            text = f"Post {i}: fresh Guji roast, out now."
+            rows.append({"thread_id": "bench", "network": NETWORKS[i % len(NETWORKS)], "locale": "en", "text": text,
+                         "status": str(Status.SCHEDULED), "version": 1, "offline": False, "checks": [],
+                         "citations": [], "warnings": [], "rationale": "", "run_at": run_at, "time_reason": "bench",
+                         "approved_by": "mia", "approved_at": now, "approved_hash": digest(text), "attempts": 0,
+                         "last_reason": "", "created_at": now, "updated_at": now})
+        session.execute(insert(PostRow), rows)
+        return list(session.scalars(select(PostRow.id).order_by(PostRow.id)))
+
+
+def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead: float) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="plume-bench-scheduler-"))
+    try:
+        db = Database(database_url or f"sqlite:///{work / 'plume.db'}").migrate()
+        outbox = CountingOutbox(work / "outbox")
+        setup = time.monotonic()
+        far = datetime.now(UTC) + timedelta(days=1)
+        ids = seed(db, count, far)
+        run_at = datetime.now(UTC) + timedelta(seconds=lead)
+        if jobs:  # each post's wake-up in the job store, as scheduling stores it; timed to end before run_at
+            storing = Scheduler(db=db, publisher=outbox, home=work)
+            storing.attach()
+            started = time.monotonic()
+            for post_id in ids[:100]:
+                storing.add(post_id, far)
+            per_job = (time.monotonic() - started) / min(len(ids), 100)
+            run_at = datetime.now(UTC) + timedelta(seconds=per_job * count * 1.5 + lead)
+            for post_id in ids:
+                storing.add(post_id, run_at)
+            storing.shutdown()
+        with db.session() as session:
+            session.query(PostRow).update({PostRow.run_at: run_at})
+        setup = time.monotonic() - setup
+        overran = datetime.now(UTC) > run_at
+        scheduler = Scheduler(db=db, publisher=outbox, home=work, workers=workers)
+        scheduler.start()
+        try:
+            deadline = time.monotonic() + lead + TARGET_SECONDS * 5
+            while time.monotonic() < deadline:
+                with db.session() as session:
+                    done = session.scalar(select(func.count()).where(PostRow.status == str(Status.PUBLISHED)))
+                if done == count:
+                    break
+                time.sleep(0.2)
+        finally:
+            scheduler.shutdown()
+        with db.session() as session:
+            published = [(posts.as_utc(at), posts.as_utc(due)) for at, due in session.execute(
+                select(PostRow.published_at, PostRow.run_at).where(PostRow.status == str(Status.PUBLISHED)))]
+            statuses = dict(session.execute(select(PostRow.status, func.count()).group_by(PostRow.status)).all())
+        db.dispose()
+        lateness = [(at - due).total_seconds() for at, due in published]
+        last = max((at for at, _ in published), default=run_at)
+        span = max((last - run_at).total_seconds(), 1e-9)
+        return {
+            "posts": count,
+            "database": "postgresql" if database_url else "sqlite",
+            "workers": workers,
+            "jobs": jobs,
+            "published": len(published),
+            "duplicates": sum(n - 1 for n in outbox.sends.values() if n > 1),
+            "outbox_files": len(list((work / "outbox").glob("post-*.json"))),
+            "statuses": statuses,
+            "lateness_p50_s": round(percentile(lateness, 50), 3) if lateness else None,
+            "lateness_p99_s": round(percentile(lateness, 99), 3) if lateness else None,
+            "lateness_max_s": round(max(lateness), 3) if lateness else None,
+            "throughput_per_s": round(len(published) / span, 1),
+            "setup_s": round(setup, 1),
+            "setup_overran_due_time": overran,
+            "target": f"all within {TARGET_SECONDS:.0f} s, 0 duplicates",
+            "met": bool(lateness) and len(published) == count and max(lateness) <= TARGET_SECONDS
+            and all(n == 1 for n in outbox.sends.values()),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=10000)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/plume_bench "
+                                               "(an empty database; default: a throwaway SQLite file)")
+    parser.add_argument("--no-jobs", dest="jobs", action="store_false",
+                        help="no APScheduler wake-ups: the reconciler alone finds the due posts")
+    parser.add_argument("--lead", type=float, default=3.0, help="seconds between the end of the setup and the due time")
+    args = parser.parse_args(argv)
+    result = run(args.posts, database_url=args.database_url, workers=args.workers, jobs=args.jobs, lead=args.lead)
+    print(json.dumps(result))
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Post operations that touch the database and the scheduler together, shared by the shell and Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from core import posts, timing
+from core.db import Database
+from core.domain import Post, Status, digest
+from core.errors import InvalidTransition, ValidationFailed
+from core.when import When, parse_when, unreadable, validate_when
+
+RETRYABLE = (Status.FAILED, Status.HELD)  # held: overdue at start-up, or paused; an approver releases it
+ATTENTION = (Status.FAILED, Status.UNKNOWN)
+
+
+class Unreadable(ValidationFailed):
+    """The words hold no time Plume can read (as opposed to a time that is refused)."""
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What `queue` shows: upcoming posts by time, posts a human must look at, and the pause."""
+
+    upcoming: list[Post]
+    attention: list[Post]
+    waiting: int
+    pause: posts.Rules = field(default_factory=posts.Rules)
+
+
+def read_when(text: str, *, now: datetime, zone: str, held: bool = False, network: str | None = None) -> When:
+    """“next Tuesday 9am Paris”, “tomorrow morning” → a When; Unreadable, or ValidationFailed if past or on hold.
+
+    A day without an hour (“next Tuesday”) gets that day's best slot for `network`, else 09:00.
+    """
+    parsed = parse_when(text, now=now, timezone=zone)
+    if parsed is None:
+        raise Unreadable(unreadable(text))
+    if not parsed.exact:
+        day = parsed.local().date()
+        slot = timing.propose(network, timezone=parsed.zone, now=now, not_before=parsed.at).at if network else None
+        at = slot if slot and slot.astimezone(ZoneInfo(parsed.zone)).date() == day else \
+            datetime.combine(day, time(9), tzinfo=ZoneInfo(parsed.zone))
+        parsed = replace(parsed, at=at.astimezone(UTC), exact=True)
+    return validate_when(parsed, now=now, held=held)
+
+
+def describe(iso: str | datetime | None, zone: str) -> str:
+    """A post's time as the reader says it, in their zone: “Tue 8 Dec 09:00 America/New_York (14:00 UTC)”."""
+    if not iso:
+        return "no time yet"
+    at = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
+    return When(at=at.astimezone(UTC), zone=zone).describe()
+
+
+class Operations:
+    """Retry, settle, move, cancel, hold, resume and list posts; errors are PlumeErrors to show the user.
+
+    Each write happens in one transaction (validated and audited in core.posts); the scheduler's job
+    is changed after the commit, since the job is only a wake-up call and the database decides.
+    """
+
+    def __init__(self, *, db: Database, scheduler, approvers: list[str], zone: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.db = db
+        self.scheduler = scheduler
+        self.approvers = approvers
+        self.zone = zone
+        self.clock = clock
+
+    @classmethod
+    def of(cls, plume) -> Operations:
+        return cls(db=plume.db, scheduler=plume.scheduler, approvers=plume.settings.approvers,
+                   zone=plume.settings.plume_timezone)
+
+    # --- time in words ----------------------------------------------------------------------------
+
+    def when(self, text: str, *, zone: str | None = None, network: str | None = None) -> When:
+        """A time in words, read in `zone` (the person's), refused if past or while publishing is on hold."""
+        with self.db.session() as session:
+            held = posts.rules(session).held
+        return read_when(text, now=self.clock(), zone=zone or self.zone, held=held, network=network)
+
+    # --- a post that needs a human ----------------------------------------------------------------
+
+    def retry(self, *, post_id: int, actor: str, when: str | None = None, zone: str | None = None) -> Post:
+        """An approver puts a failed (or held) post back on the schedule: now, or at a time in words."""
+        with self.db.session() as session:
+            post = posts.get(session, post_id)
+        at = self.when(when, zone=zone, network=post.network).at if when and when.strip() else self.clock()
+        with self.db.session() as session:
+            post = posts.get(session, post_id)
+            if post.status == Status.UNKNOWN:
+                raise InvalidTransition(f"Post #{post_id} may already be online: check the network first, then "
+                                        "say whether it was posted.", current=post.status)
+            if post.status not in RETRYABLE:
+                raise InvalidTransition(f"Post #{post_id} is {post.status.replace('_', ' ')}; only a failed or held "
+                                        "post can be retried.", current=post.status,
+                                        decided_by=post.last_actor)
+            if post.approved_hash != digest(post.text):
+                raise ValidationFailed(f"Post #{post_id}'s text changed after it was approved, so it cannot go out "
+                                       "as it is; start a new brief with the text you want.")
+            post = posts.retry(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
+        self.scheduler.add(post.id, at)
+        return post
+
+    def settle(self, *, post_id: int, actor: str, posted: bool) -> Post:
+        """A human checked the network: “It was posted” marks it published; “Post it again” sends it now.
+
+        Sending again keeps the post's idempotency key, so a network that honours it (Mastodon, the
+        webhook) or looks it up (Bluesky) still cannot end up with two copies.
+        """
+        with self.db.session() as session:
+            post = posts.settle_unknown(session, post_id=post_id, actor=actor, posted=posted,
+                                        approvers=self.approvers)
+            if posted:
+                return post
+            post = posts.retry(session, post_id=post_id, actor=actor, run_at=self.clock(), approvers=self.approvers)
+        self.scheduler.add(post.id, self.clock())
+        return post
+
+    # --- the schedule ----------------------------------------------------------------------------
+
+    def reschedule(self, *, post_id: int, actor: str, when: str, zone: str | None = None) -> Post:
+        """Move a scheduled post to a time in words; a failed or held one is retried at that time."""
+        with self.db.session() as session:
+            current = posts.get(session, post_id)
+        at = self.when(when, zone=zone, network=current.network).at
+        if current.status in RETRYABLE:
+            return self.retry(post_id=post_id, actor=actor, when=when, zone=zone)
+        with self.db.session() as session:
+            post = posts.move(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
+        self.scheduler.add(post.id, at)
+        return post
+
+    def cancel(self, *, post_id: int, actor: str, reason: str = "") -> Post:
+        with self.db.session() as session:
+            post = posts.cancel(session, post_id=post_id, actor=actor, reason=reason, approvers=self.approvers)
+        self.scheduler.remove(post.id)
+        return post
+
+    def hold(self, *, actor: str, reason: str = "") -> list[Post]:
+        """Pause all publishing at once; returns the scheduled posts that now wait (they keep their place)."""
+        with self.db.session() as session:
+            return posts.hold_all(session, actor=actor, approvers=self.approvers, reason=reason)
+
+    def resume(self, *, actor: str) -> list[Post]:
+        """End the pause; scheduled posts go out in order, overdue ones first."""
+        with self.db.session() as session:
+            resumed = posts.resume_all(session, actor=actor, approvers=self.approvers)
+        self.scheduler.wake()
+        return resumed
+
+    def queue(self) -> Queue:
+        with self.db.session() as session:
+            return Queue(upcoming=posts.with_status(session, [Status.SCHEDULED, Status.HELD]),
+                         attention=posts.with_status(session, ATTENTION),
+                         waiting=len(posts.with_status(session, [Status.AWAITING_APPROVAL])),
+                         pause=posts.rules(session))
