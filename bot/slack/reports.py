@@ -6,7 +6,6 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -69,9 +68,8 @@ def summary_blocks(report: Report, *, compact: bool = False) -> list[dict]:
             line += "\n*Best times*: " + ", ".join(f"{c.label} ({reports.percent(c.rate)}, {c.posts} posts)"
                                                    for c in e.best)
         if e.top and not compact:
-            zone = ZoneInfo(report.period.zone)
             line += "\n*Top posts by engagement rate*\n" + "\n".join(
-                f"{i}. {_link(p.url, p.text)} — {p.network}, {p.posted_at.astimezone(zone):%a %d %b %H:%M}, "
+                f"{i}. {_link(p.url, p.text)} — {p.network}, {p.when(report.period.zone, day='%a %d %b')}, "
                 f"{reports.percent(p.rate)} of {p.impressions:,}" for i, p in enumerate(e.top, 1))
         out.append(blocks.section(line))
     s = report.sentiment

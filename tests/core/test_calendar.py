@@ -4,21 +4,12 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from icalendar import Calendar
 
 from core import calendar, posts
-from core.db import Database
 from core.domain import Action, Decision, Status, Variant
 
 NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 def scheduled(db, text: str, *, network="linkedin", locale="en", at=NOW + timedelta(days=1)) -> int:

@@ -8,20 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core import comments, posts
-from core.db import Database
 from core.errors import ValidationFailed
 from core.models import AuditRow, CommentRow
 from core.sentiment import Scorer
 from tests.core import history
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 def run(db, source, **kwargs):

@@ -4,19 +4,11 @@ import pytest
 
 from core import feedback, posts, rules
 from core.brand import BrandProfile
-from core.db import Database
 from core.domain import Action, Decision, Variant
 from core.errors import InvalidTransition, NotAuthorized
 from knowledge.profile import with_rules
 
 PROFILE = BrandProfile(name="Tidewren", banned={"cheap": "affordable"}, do_not_translate=["Wren Espresso"])
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 def current(session):

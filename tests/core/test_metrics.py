@@ -26,13 +26,6 @@ PARIS = ZoneInfo("Europe/Paris")
 PLUME_HEADER = ["network", "external_id", "posted_at", "impressions", "engagements"]
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
-
-
 def run(db, path, **kw):
     with db.session() as session:
         return import_metrics(session, path, **kw)

@@ -12,13 +12,6 @@ from core.errors import InvalidTransition, NotAuthorized, StorageError, Validati
 from core.models import PostRow
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
-
-
 def draft(db, text="Fresh Guji roast, out now.", network="linkedin") -> int:
     with db.session() as session:
         posts.save_brief(session, thread_id="t1", text="brief", actor="ana")

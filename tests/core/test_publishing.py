@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from core import posts
-from core.db import Database
 from core.domain import Action, Decision, Post, Status, Variant
 from core.publishers import OutcomeUnknown, Published, Timeouts
 from core.publishers import http as network_http
@@ -109,13 +108,6 @@ def network():
     fake = FakeNetwork()
     yield fake
     fake.close()
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

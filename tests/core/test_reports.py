@@ -9,16 +9,8 @@ from datetime import date, timedelta
 import pytest
 
 from core import reports
-from core.db import Database
 from core.errors import ValidationFailed
 from tests.core import history
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
@@ -160,3 +152,25 @@ def test_half_hour_zones_place_each_post_in_its_own_local_hour(db):
                          for i, minute in enumerate((10, 20, 40, 50))])
     r = report(db, reports.parse_period("2026-12-01..2026-12-01", zone="Asia/Kolkata"))
     assert [(c.label, c.posts, c.rate) for c in r.engagement.best] == [("Tue 14:00", 2, 0.035), ("Tue 13:00", 2, 0.015)]
+
+
+def test_rows_exported_with_a_day_only_count_in_totals_but_never_in_an_hour(db):
+    """LinkedIn's export gives a date without a time: no weekday/hour cell may be made up from it."""
+    from pathlib import Path
+
+    from core.metrics import import_metrics
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "metrics"
+    with db.session() as session:
+        import_metrics(session, fixtures / "linkedin_plumecoffee_content_1761955200000.csv")
+        import_metrics(session, fixtures / "tweet_activity_metrics_plumecoffee_20261001_20261029_en.csv")
+    r = report(db, reports.parse_period("2026-10-01..2026-10-31", zone="Europe/Paris"))
+
+    e = r.engagement
+    assert e.posts == 6  # the three LinkedIn rows count in the totals
+    hours = sum(1 for row in e.heatmap for rate in row if rate is not None)
+    assert hours == 3  # one cell per timed X row, none for the LinkedIn days
+    linkedin = [p for p in e.top if p.network == "linkedin"]
+    assert linkedin and not any(p.timed for p in linkedin)
+    assert all(len(p.when("Europe/Paris")) == len("2026-10-14") for p in linkedin)
+    assert all(c.posts >= reports.MIN_CELL_POSTS for c in e.best)

@@ -12,7 +12,6 @@ import pytest
 
 from core import posts
 from core import scheduler as scheduler_module
-from core.db import Database
 from core.domain import Action, Decision, Post, Status, Variant
 from core.errors import ConfigError
 from core.models import PostRow
@@ -64,13 +63,6 @@ class Network:
     @staticmethod
     def _published(post: Post) -> Published:
         return Published(id=f"status-{post.id}", url=f"https://social.example/@plume/{post.id}")
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

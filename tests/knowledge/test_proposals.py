@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from core import rules
-from core.db import Database
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.rules import Finding
 from core.settings import SAMPLE_KIT, Settings
@@ -125,13 +124,6 @@ def kit(tmp_path) -> Path:
 def home(make_settings) -> Path:
     """A home whose store already holds the sample kit (copied from the session index)."""
     return make_settings().plume_home
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'plume.db'}").migrate()
-    yield database
-    database.dispose()
 
 
 def pending(db, kit) -> dict[str, rules.Rule]:

@@ -88,10 +88,10 @@ def test_recall_at_3_meets_the_target(outcomes):
 
 
 # A kit Plume was never tuned on (bench/kits/unseen: English, French, German and Spanish
-# guides) and its blind set. Measured: Plume 0.900, the bare library 0.817 (docs/benchmarks.md).
+# guides) and its blind set. Measured: Plume 0.933, the bare library 0.850 (docs/benchmarks.md).
 UNSEEN_KIT = REPO / "bench" / "kits" / "unseen"
 UNSEEN_SET = REPO / "bench" / "retrieval_unseen.yaml"
-UNSEEN_FLOOR = 0.86
+UNSEEN_FLOOR = 0.9
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ depends_on = None
 INDEXES = {
     # Covering: engagement by period is summed from the index alone, never from the metric rows.
     "ix_post_metrics_report": ("post_metrics", ["posted_at", "network", "impressions", "engagements", "likes",
-                                                "comments", "shares", "clicks"]),
+                                                "comments", "shares", "clicks", "source"]),
     # Covering, in GROUP BY order: negative shares per post without sorting or reading comment text.
     "ix_post_comments_report": ("post_comments", ["network", "external_post_id", "at", "imported_at", "sentiment"]),
     # Decisions in a period by kind, and "was this post ever sent back?" answered from the index.
@@ -29,7 +29,7 @@ INDEXES = {
 # SQLite has no time zones: a report groups metrics by their stored UTC hour (core.reports._local_hours),
 # and this expression index hands them over already in that order.
 SQLITE_HOURS = ("CREATE INDEX ix_post_metrics_hours ON post_metrics (substr(posted_at, 1, 13), posted_at, network, "
-                "impressions, engagements, likes, comments, shares, clicks)")
+                "impressions, engagements, likes, comments, shares, clicks, source)")
 
 
 def upgrade() -> None:
