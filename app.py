@@ -245,27 +245,36 @@ def cmd_channels(settings: Settings, args) -> int:
     return 0
 
 
-def cmd_import_metrics(settings: Settings, args) -> int:
-    """Engagement exported from the networks: best-time proposals and reports learn from it."""
+def import_files(settings: Settings, files: list[str], one: Callable[[Database, Path], bool]) -> int:
+    """Import each file in its own transaction; a file that fails is reported and the others still go in.
+    `one` imports a file and says whether some of its rows were skipped."""
     from core.db import Database
-    from core.metrics import import_metrics
 
     db = Database(settings.db_url).migrate()
     failed = 0
     try:
-        for path in args.files:
+        for path in files:
             try:
-                with db.session() as session:
-                    report = import_metrics(session, path, channel=args.channel or "")
-            except PlumeError as exc:  # the other files are still imported
+                failed += one(db, Path(path))
+            except PlumeError as exc:
                 print(f"  ✗ {path}: {exc}", file=sys.stderr)
                 failed += 1
-                continue
-            print(report.summary())
-            failed += bool(report.error_count)
     finally:
         db.dispose()
     return 1 if failed else 0
+
+
+def cmd_import_metrics(settings: Settings, args) -> int:
+    """Engagement exported from the networks: best-time proposals and reports learn from it."""
+    from core.metrics import import_metrics
+
+    def one(db: Database, path: Path) -> bool:
+        with db.session() as session:
+            report = import_metrics(session, path, channel=args.channel or "")
+        print(report.summary())
+        return bool(report.error_count)
+
+    return import_files(settings, args.files, one)
 
 
 def cmd_import_comments(settings: Settings, args) -> int:
@@ -273,31 +282,21 @@ def cmd_import_comments(settings: Settings, args) -> int:
     from agents.models import make_model
     from bot.slack.reports import notify_spikes
     from core import comments
-    from core.db import Database
     from core.sentiment import Scorer
     from knowledge.language import guess_locale
     from knowledge.profile import load_profile
 
     scorer = Scorer(make_model(settings), brand=load_profile(settings.plume_kit).name)
-    db = Database(settings.db_url).migrate()
-    failed = 0
-    try:
-        for path in args.files:
-            try:
-                with db.session() as session:
-                    result = comments.import_csv(session, Path(path), scorer=scorer, zone=settings.plume_timezone,
-                                                 default_language=settings.default_locales[0],
-                                                 guess_language=guess_locale)
-            except PlumeError as exc:  # the other files are still imported
-                print(f"  ✗ {path}: {exc}", file=sys.stderr)
-                failed += 1
-                continue
-            print(result.summary())
-            notify_spikes(settings, db, result.spikes)
-            failed += bool(result.errors)
-    finally:
-        db.dispose()
-    return 1 if failed else 0
+
+    def one(db: Database, path: Path) -> bool:
+        with db.session() as session:
+            result = comments.import_csv(session, path, scorer=scorer, zone=settings.plume_timezone,
+                                         default_language=settings.default_locales[0], guess_language=guess_locale)
+        print(result.summary())
+        notify_spikes(settings, db, result.spikes)
+        return bool(result.errors)
+
+    return import_files(settings, args.files, one)
 
 
 def cmd_export(settings: Settings, args) -> int:

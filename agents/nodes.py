@@ -81,19 +81,21 @@ def valid_time(value: str | None) -> str | None:
 def retrieve(state: BriefState, runtime: Runtime[Context]) -> dict:
     brief = Brief.from_dict(state["brief"])
     query = " ".join(filter(None, [brief.key_message or brief.text, brief.goal]))
-    found = guidance(runtime.context, brief, query, PASSAGES)
-    # Sections about networks the brief leaves out guide none of its drafts: ask once for as many more.
-    if len(found) < PASSAGES:
-        found = guidance(runtime.context, brief, query, 2 * PASSAGES - len(found))[:PASSAGES]
+    found, full = guidance(runtime.context, brief, query, PASSAGES)
+    # Sections about networks the brief leaves out guide none of its drafts: ask once for as many more
+    # (a store that had fewer to give has nothing more to give).
+    if full and len(found) < PASSAGES:
+        found = guidance(runtime.context, brief, query, 2 * PASSAGES - len(found))[0][:PASSAGES]
     notes = state.get("notes", []) if found else [*state.get("notes", []), NO_GUIDELINES]
     return {"passages": [p.to_dict() for p in found], "notes": notes}
 
 
-def guidance(ctx: Context, brief: Brief, query: str, k: int) -> list[Passage]:
-    """The k best passages for the brief, less those about networks it does not post on."""
+def guidance(ctx: Context, brief: Brief, query: str, k: int) -> tuple[list[Passage], bool]:
+    """The k best passages for the brief, less those about networks it does not post on, and whether
+    the store had all k to give."""
     found = ctx.knowledge.search(query, k=k, locale=brief.locales[0])
     useful = {p.id for network in brief.networks for p in offline.for_network(found, network)}
-    return [p for p in found if p.id in useful]
+    return [p for p in found if p.id in useful], len(found) == k
 
 
 def draft(state: BriefState, runtime: Runtime[Context]) -> dict:

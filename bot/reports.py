@@ -14,8 +14,6 @@ from core.db import Database
 from core.errors import ValidationFailed
 from core.reports import Report
 
-__all__ = ["parse", "render_terminal", "run", "save_chart"]
-
 USAGE = "`[week|month|YYYY-MM-DD..YYYY-MM-DD] [network] [#channel] [csv]`, e.g. `month linkedin #marketing csv`"
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^#([\w.-]{1,80})$")
 _PERIOD = re.compile(r"^(week|month|7d|30d|\d{4}-.*)$")

@@ -329,8 +329,7 @@ class Shell:
         if not when_text:
             raise PlumeError("Say when, e.g. “reschedule 2 next Tuesday 9am” or “reschedule #12 tomorrow morning”.")
         post = self.ops.reschedule(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
-        self.say(f"🕘 Post #{post.id} moved to {self.at(post)}" + (" (held: publishing is on hold)."
-                                                                    if post.status == Status.HELD else "."))
+        self.say(f"🕘 Post #{post.id} moved to {self.at(post)}.")
 
     def cancel(self, rest: str) -> None:
         post, reason = self.pick(rest)

@@ -38,21 +38,6 @@ class RowError:
 
 
 @dataclass
-class Spike:
-    """A Plume post whose comments turned unusually negative: its thread is told once."""
-
-    post_id: int
-    network: str
-    external_post_id: str
-    scored: int
-    negative: int
-
-    @property
-    def share(self) -> float:
-        return self.negative / self.scored
-
-
-@dataclass
 class ImportResult:
     rows: int = 0
     added: int = 0
@@ -61,7 +46,7 @@ class ImportResult:
     not_scored: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    spikes: list[Spike] = field(default_factory=list)
+    spikes: list[reports.Negative] = field(default_factory=list)  # Plume posts whose threads are told
 
     def summary(self, limit: int = 10) -> str:
         lines = [f"{self.rows} rows read: {self.added} comments added, {self.updated} updated, "
@@ -203,7 +188,7 @@ def _same(stored, value) -> bool:
     return (stored or "") == (value or "")
 
 
-def _spikes(session: Session, touched: set[tuple[str, str]], *, now: datetime) -> list[Spike]:
+def _spikes(session: Session, touched: set[tuple[str, str]], *, now: datetime) -> list[reports.Negative]:
     if not touched:
         return []
     _all, scored, negative = reports.comment_totals(
@@ -223,6 +208,6 @@ def _spikes(session: Session, touched: set[tuple[str, str]], *, now: datetime) -
             continue  # not a Plume post (no thread to tell), or its thread was already told
         posts.record(session, SPIKE_ACTION, actor="plume", post_id=post.post_id, scored=post.scored,
                      negative=post.negative)
-        spikes.append(Spike(post.post_id, post.network, post.external_post_id, post.scored, post.negative))
+        spikes.append(post)
     session.flush()
     return spikes

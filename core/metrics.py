@@ -72,11 +72,17 @@ def _x_activity_time(value: str) -> tuple[datetime, bool]:
     return at, True
 
 
+def _day_only(day: datetime) -> datetime:
+    # Noon UTC: the same calendar day in every zone from UTC−11 to UTC+11 (midnight would be the
+    # evening before west of Greenwich), so a report's days and the date shown stay right.
+    return day.replace(hour=12, tzinfo=UTC)
+
+
 def _x_content_time(value: str) -> tuple[datetime, bool]:
     # "Tue, Jul 14, 2026": the current X export gives the day only.
     for pattern in ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC), False
+            return _day_only(datetime.strptime(value, pattern)), False
         except ValueError:
             continue
     raise ValueError
@@ -87,7 +93,8 @@ def _linkedin_time(value: str) -> tuple[datetime, bool]:
     for pattern, timed in (("%m/%d/%Y %H:%M", True), ("%m/%d/%Y %I:%M %p", True), ("%m/%d/%Y", False),
                            ("%Y-%m-%d", False)):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC), timed
+            at = datetime.strptime(value, pattern)
+            return (at.replace(tzinfo=UTC) if timed else _day_only(at)), timed
         except ValueError:
             continue
     raise ValueError

@@ -118,7 +118,9 @@ class TopPost:
     timed: bool = True  # False: the export gave the day only, so no time of day is shown
 
     def when(self, zone: str, *, day: str = "%Y-%m-%d", hour: str = " %H:%M") -> str:
-        return f"{self.posted_at.astimezone(ZoneInfo(zone)):{day + hour if self.timed else day}}"
+        if not self.timed:  # the export's own calendar day, whatever the zone
+            return f"{self.posted_at.astimezone(UTC).date():{day}}"
+        return f"{self.posted_at.astimezone(ZoneInfo(zone)):{day + hour}}"
 
     @property
     def rate(self) -> float:

@@ -26,7 +26,7 @@ from core import posts
 from core.db import Database, make_engine, safe_url
 from core.domain import Post, Status
 from core.errors import ConfigError, InvalidTransition
-from core.publishers import NotSent, Published, Publisher
+from core.publishers import NotSent, OutcomeUnknown, Published, Publisher
 
 log = logging.getLogger(__name__)
 
@@ -444,7 +444,9 @@ class Scheduler:
     def _ask_network(self, post: Post, *, why: str) -> Outcome:
         """The post may be online: ask the network (by its publish key) before anything else."""
         try:
-            found = self.publisher.lookup(post, key=post.publish_key) if post.publish_key else None
+            if not post.publish_key:  # sent before keys existed (an older Plume): nothing to look it up by
+                raise OutcomeUnknown("it was sent without a publish key")
+            found = self.publisher.lookup(post, key=post.publish_key)
         except Exception as exc:  # OutcomeUnknown: this network cannot tell; a human must look
             return Outcome(post.id, Status.UNKNOWN, "post.unknown", {
                 "reason": f"{why}, and {_network(post)} cannot tell whether it has it ({_why(exc)}); "

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     plume_hold: bool = False
     plume_publish_grace: int = Field(3600, ge=0, validation_alias=AliasChoices(
         "plume_publish_grace", "plume_misfire_grace"))  # PLUME_MISFIRE_GRACE: its name before 0.6
-    plume_country: str = Field("", description="ISO 3166 country whose public holidays posts avoid (default: from the time zone)")
+    plume_country: str = Field("", description="ISO 3166 country whose holidays posts avoid when the channel and the zone name none")
     plume_blackouts: str = Field("", description="Team blackout dates: 2026-12-24..2026-12-26,2027-01-01")
     plume_min_gap: int = Field(120, ge=0, description="Minutes between two posts on the same channel")
     # Weekly digest: last week's report posted to a channel (none when PLUME_DIGEST_CHANNEL is empty)

@@ -213,7 +213,7 @@ class Flows:
                       + (" on that network" if change.networks else "") + ". Nothing was changed.")
             return True
         self.refresh_groups()
-        lines = []
+        lines, refused = [], []
         for post in chosen:
             try:
                 if post.status == Status.AWAITING_APPROVAL:  # a draft: an edit of its proposed time, re-checked
@@ -228,9 +228,9 @@ class Flows:
                     moved = self.ops.retry(post_id=post.id, actor=req.user, when=change.when, zone=zone)
                 else:
                     moved = self.ops.reschedule(post_id=post.id, actor=req.user, when=change.when, zone=zone)
-            except NotAuthorized as exc:
-                self.tell(req.user, req.channel, req.root, f"🙅 {exc} Nothing was changed.")
-                return True
+            except NotAuthorized as exc:  # told privately; the thread still hears what did change
+                refused.append(f"🙅 Post #{post.id}: {exc} It was not changed.")
+                continue
             except PlumeError as exc:
                 lines.append(f"✗ Post #{post.id}: {blocks.escape(str(exc))}")
                 continue
@@ -240,6 +240,8 @@ class Flows:
             self.sync_post(moved)
         if lines:
             self.api.post(req.channel, blocks.notice("\n".join(lines)), thread_ts=req.root)
+        if refused:
+            self.tell(req.user, req.channel, req.root, "\n".join(refused))
         return True
 
     def retry(self, thread_id: str, user: str, channel: str | None, thread_ts: str | None) -> None:
@@ -551,7 +553,7 @@ class Flows:
             proposed = rules.pending(session, brand) if brand else []
         self.api.publish_home(user, blocks.home_view(waiting=waiting, upcoming=upcoming, zone=zone,
                                                      approver=approver, held_note=self._held_note(),
-                                                     proposed=proposed, recent=reports.home_blocks(self.db, self.zone)))
+                                                     proposed=proposed, recent=reports.home_blocks(self.db, zone)))
 
     # --- /plume ----------------------------------------------------------------------------------
 

@@ -13,9 +13,8 @@ from bot.reports import parse
 from bot.slack import blocks
 from bot.slack.api import SlackAPI
 from core import chat, posts, reports
-from core.comments import Spike
 from core.errors import ValidationFailed
-from core.reports import Report
+from core.reports import Negative, Report
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "plume-weekly-digest"
@@ -147,14 +146,21 @@ def attachments(report: Report, *, with_csv: bool) -> list[tuple[str, bytes | st
     return files
 
 
-def share(api: SlackAPI, report: Report, *, channel: str, with_csv: bool) -> str | None:
-    """Post the report in a channel with its chart (and CSV) in the thread; the channel id, or None."""
+def share(api: SlackAPI, report: Report, *, channel: str, with_csv: bool, submit=None) -> str | None:
+    """Post the report in a channel with its chart (and CSV) in the thread; the channel id, or None.
+
+    With `submit` (a worker pool's), the chart is drawn and uploaded there, after the summary is posted."""
     posted = _post(api, channel, summary(report))
     if posted is None:
         return None
     if not report.empty:
-        upload(api, channel=posted[0], thread_ts=posted[1], files=attachments(report, with_csv=with_csv))
+        send = (submit or (lambda job, *args, **kwargs: job(*args, **kwargs)))
+        send(_upload_attachments, api, report, channel=posted[0], thread_ts=posted[1], with_csv=with_csv)
     return posted[0]
+
+
+def _upload_attachments(api: SlackAPI, report: Report, *, channel: str, thread_ts: str, with_csv: bool) -> None:
+    upload(api, channel=channel, thread_ts=thread_ts, files=attachments(report, with_csv=with_csv))
 
 
 def send_files_privately(api: SlackAPI, report: Report, *, user: str, with_csv: bool) -> None:
@@ -163,7 +169,7 @@ def send_files_privately(api: SlackAPI, report: Report, *, user: str, with_csv: 
                          f"{blocks.escape(report.period.label)}{f' · {report.network}' if report.network else ''}.")
     posted = _post(api, user, note)
     if posted:
-        upload(api, channel=posted[0], thread_ts=posted[1], files=attachments(report, with_csv=with_csv))
+        _upload_attachments(api, report, channel=posted[0], thread_ts=posted[1], with_csv=with_csv)
 
 
 def command(flows, text: str, *, user: str) -> dict:
@@ -173,7 +179,8 @@ def command(flows, text: str, *, user: str) -> dict:
     with flows.db.session() as session:
         report = reports.build(session, period, network=request.network)
     if request.channel:
-        posted = share(flows.api, report, channel=request.channel, with_csv=request.csv)
+        # The summary is posted from here; drawing and uploading the chart take a slow worker.
+        posted = share(flows.api, report, channel=request.channel, with_csv=request.csv, submit=flows.slow.submit)
         if posted is None:
             raise ValidationFailed(f"I couldn't post in {request.channel}. Invite @Plume there (/invite @Plume) "
                                    "and try again.")
@@ -240,7 +247,7 @@ def post_digest(db, api: SlackAPI, channel: str, zone: str, today=None) -> str |
 
 # --- comment sentiment flags -----------------------------------------------------------------------
 
-def flag_spikes(api: SlackAPI, db, spikes: list[Spike]) -> int:
+def flag_spikes(api: SlackAPI, db, spikes: list[Negative]) -> int:
     """Tell each post's thread that its comments turned unusually negative; how many threads were told."""
     told = 0
     for spike in spikes:
@@ -256,7 +263,7 @@ def flag_spikes(api: SlackAPI, db, spikes: list[Spike]) -> int:
     return told
 
 
-def notify_spikes(settings, db, spikes: list[Spike]) -> int:
+def notify_spikes(settings, db, spikes: list[Negative]) -> int:
     """For `plume import-comments`: tell the threads through the Web API when Slack is configured."""
     if not spikes or not settings.slack_bot_token:
         return 0

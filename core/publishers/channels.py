@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from core import timing
 from core.domain import NETWORKS, Post
 from core.errors import ConfigError, NotFound
+from core.publishers import http
 from core.publishers.base import NotSent, OutcomeUnknown, Published, Publisher, Timeouts
 from core.publishers.outbox import OutboxPublisher
 
@@ -226,14 +227,19 @@ def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path) -> Channe
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"Channel {name}: unknown IANA time zone {timezone!r} (try Europe/Paris)") from None
-    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", str(country)):
-        raise ConfigError(f"Channel {name}: country must be a two-letter ISO code like FR, got {country!r}")
+    if country is not None:  # checked as PLUME_COUNTRY is: the holiday calendar must exist
+        if not re.fullmatch(r"[A-Za-z]{2}", str(country)):
+            raise ConfigError(f"Channel {name}: country must be a two-letter ISO code like FR, got {country!r}")
+        try:
+            country = timing.check_country(str(country))
+        except ConfigError as exc:
+            raise ConfigError(f"Channel {name}: {exc}") from None
     timeouts = Timeouts(connect=_seconds(values, "connect_timeout", Timeouts.connect, name),
                         read=_seconds(values, "timeout", Timeouts.read, name))
     env_of = {key: ENV_REF.fullmatch(str(entry[key]).strip()).group(1) for key in kind.secrets}
     publisher, account = BUILDERS[kind_name](name, network, values, timeouts, env_of, outbox)
     return Channel(publisher, account=account, default=bool(values.get("default")), timezone=timezone,
-                   country=country.upper() if country else None,
+                   country=country,
                    secrets=tuple(values[key] for key in sorted(kind.secrets)))
 
 
@@ -281,11 +287,6 @@ def _check_unique(channels: list[Channel]) -> None:
                               "`default: true`; mark exactly one")
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-
-
 def _outbox(name, network, values, timeouts, env_of, outbox):
     folder = Path(values.get("folder") or outbox).expanduser()
     return OutboxPublisher(folder, name=name, network=network), str(folder)
@@ -295,7 +296,7 @@ def _webhook(name, network, values, timeouts, env_of, outbox):
     from core.publishers.webhook import WebhookPublisher
 
     return (WebhookPublisher(name=name, url=values["url"], secret=values["secret"], network=network,
-                             timeouts=timeouts, secret_env=env_of["secret"]), f"{_origin(values['url'])}/…")
+                             timeouts=timeouts, secret_env=env_of["secret"]), f"{http.origin(values['url'])}/…")
 
 
 def _mastodon(name, network, values, timeouts, env_of, outbox):

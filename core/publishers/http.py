@@ -28,7 +28,7 @@ def send(http: httpx.Client, method: str, url: str, *, network: str, channel: st
     try:
         response = http.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise NotSent(f"could not reach {network} at {_origin(url)} ({type(exc).__name__}); "
+        raise NotSent(f"could not reach {network} at {origin(url)} ({type(exc).__name__}); "
                       "nothing was sent", retryable=True) from exc
     except httpx.TransportError as exc:
         what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped the connection"
@@ -73,6 +73,7 @@ def json_field(response: httpx.Response, *paths: tuple[str, ...]) -> str:
     return ""
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """Scheme, host and port only: webhook paths and user info often carry a token."""
     parsed = httpx.URL(url)
-    return f"{parsed.scheme}://{parsed.netloc.decode()}"
+    return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")

@@ -43,7 +43,11 @@ class LinkedInPublisher:
         self._author, self._lock = author, threading.Lock()
 
     def publish(self, post: Post, *, key: str) -> Published:
-        author = self._author_urn()
+        try:
+            author = self._author_urn()
+        except OutcomeUnknown as silent:  # only the profile was asked for: no post can exist yet
+            raise NotSent(f"LinkedIn did not say who channel {self.name} posts as ({silent}); nothing was posted",
+                          retryable=True) from silent
         body = {
             "author": author,
             "commentary": commentary(post.text),

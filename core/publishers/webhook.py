@@ -69,7 +69,7 @@ class WebhookPublisher:
 
     def check(self) -> str:
         # Nothing to ask without posting: a webhook has no "who am I". Say where posts go.
-        return f"signed POSTs to {self.url}"
+        return f"signed POSTs to {http.origin(self.url)}/…"
 
 
 def _error_text(response) -> str:

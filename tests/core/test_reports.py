@@ -174,3 +174,15 @@ def test_rows_exported_with_a_day_only_count_in_totals_but_never_in_an_hour(db):
     assert linkedin and not any(p.timed for p in linkedin)
     assert all(len(p.when("Europe/Paris")) == len("2026-10-14") for p in linkedin)
     assert all(c.posts >= reports.MIN_CELL_POSTS for c in e.best)
+
+
+def test_a_day_only_row_stays_on_its_day_west_of_greenwich(db):
+    from pathlib import Path
+
+    from core.metrics import import_metrics
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "metrics"
+    with db.session() as session:
+        import_metrics(session, fixtures / "linkedin_plumecoffee_content_1761955200000.csv")
+    r = report(db, reports.parse_period("2026-10-14..2026-10-14", zone="America/Los_Angeles"))
+    assert [p.when("America/Los_Angeles") for p in r.engagement.top] == ["2026-10-14"]

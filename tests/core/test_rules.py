@@ -55,3 +55,30 @@ def test_rules_learned_before_the_upgrade_become_fragments_and_keep_their_decisi
         ("note:too salesy", "note", {"note": "too salesy"}),
     ]  # rules read in the guidelines did not exist then: they go (the next ingest finds them again)
     db.dispose()
+
+
+def test_posts_a_team_pause_held_before_the_gate_are_scheduled_again_behind_it(tmp_path):
+    """Before 0007 a pause moved posts to `held`; now the pause is a gate and the posts stay scheduled."""
+    from core import posts
+    from core.domain import Status
+
+    url = f"sqlite:///{tmp_path / 'plume.db'}"
+    engine = make_engine(url)
+    alembic(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO briefs (thread_id, text, parsed, created_by, created_at) "
+                                   "VALUES ('t1', 'brief', '{}', 'mia', '2026-11-01 00:00:00')"))
+        connection.execute(sa.text(
+            "INSERT INTO posts (thread_id, network, locale, text, status, version, offline, checks, citations, "
+            "warnings, rationale, time_reason, last_reason, created_at, updated_at, attempts) VALUES "
+            "('t1', 'x', 'en', 'Hello', 'held', 1, 0, '[]', '[]', '[]', '', '', '', "
+            "'2026-11-01 00:00:00', '2026-11-01 00:00:00', 0)"))
+        connection.execute(sa.text("INSERT INTO workspace_options (id, forbid_self_approval, required_approvals, "
+                                   "held, held_reason) VALUES ('default', 0, 1, 1, 'launch moved')"))
+    engine.dispose()
+
+    db = Database(url).migrate()
+    with db.session() as session:
+        assert [p.status for p in posts.for_thread(session, "t1")] == [Status.SCHEDULED]
+        assert posts.rules(session).held  # still paused: the gate keeps it from going out
+    db.dispose()

@@ -19,6 +19,9 @@ def upgrade() -> None:
     op.execute("INSERT INTO workspace_options (id, forbid_self_approval, required_approvals, held, held_reason) "
                "SELECT 'default', false, 1, false, '' WHERE NOT EXISTS "
                "(SELECT 1 FROM workspace_options WHERE id = 'default')")
+    # Before this revision a team-wide pause moved scheduled posts to `held` (and only the pause did);
+    # now they stay scheduled behind the workspace's gate, which still holds them if the pause is on.
+    op.execute("UPDATE posts SET status = 'scheduled' WHERE status = 'held'")
 
 
 def downgrade() -> None:

@@ -75,6 +75,8 @@ def test_the_file_in_plume_home_is_found_and_plume_channels_wins(tmp_path, monke
      "Channels a, b all publish to x and none is marked `default: true`"),
     ("channels:\n  - {name: a, kind: x, token: '${T}', timezone: Mars/Olympus}", {"T": "x"}, "unknown IANA time zone"),
     ("channels:\n  - {name: a, kind: x, network: linkedin, token: '${T}'}", {"T": "x"}, "network 'linkedin' is not one x"),
+    ("channels:\n  - {name: a, kind: outbox, network: x, country: XX}", {},
+     "Channel a: No public-holiday calendar for country 'XX'"),
     ("channels:\n  - {name: a, kind: outbox}\n  - {name: a, kind: outbox, network: x}", {}, "Two channels are named a"),
     ("channels:\n  - {name: outbox, kind: x, token: '${T}'}", {"T": "x"}, "`outbox` is kept for the outbox"),
     ("channels: {name: a}", {}, "must have a `channels:` list"),

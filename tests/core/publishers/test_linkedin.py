@@ -91,3 +91,17 @@ def test_check_reads_userinfo_without_posting(fake):
     with pytest.raises(NotSent, match="was refused"):
         publisher(fake, token="bad").check()
     assert fake.posts == []
+
+
+def test_a_silent_profile_lookup_before_posting_is_a_retryable_refusal_not_an_unknown(post):
+    """Without a configured author, LinkedIn is first asked who the token is; no post can exist yet."""
+    import socket
+
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        quiet = LinkedInPublisher(name="brand-linkedin", token="linkedin-token", author=None,
+                                  base_url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeouts=QUICK)
+        with pytest.raises(NotSent, match="nothing was posted") as refused:
+            quiet.publish(post, key="k1")
+    assert refused.value.retryable
