@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 from core.domain import Status
-from core.reports import CALENDAR, WEEKDAYS, Report
+from core.reports import CALENDAR, Report
+from core.when import DAY_NAMES
 
 COLORS = {Status.PUBLISHED: "#2e7d32", Status.SCHEDULED: "#1e88e5", Status.APPROVED: "#90caf9",
           Status.PUBLISHING: "#7e57c2", Status.HELD: "#fbc02d", Status.FAILED: "#e53935",
@@ -65,7 +66,7 @@ def _heatmap(figure, axes, report: Report) -> None:
     axes.set_xlabel(f"Hour of day ({report.period.zone})")
     axes.set_ylabel("Weekday")
     axes.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    axes.set_yticks(range(7), WEEKDAYS)
+    axes.set_yticks(range(7), DAY_NAMES)
     figure.colorbar(image, ax=axes, label="Engagement rate (%)")
 
 

@@ -11,7 +11,12 @@ TOKEN_PATTERN = re.compile(r"\b(xox[abpers]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-
 class Redact(logging.Filter):
     def __init__(self, secrets: list[str]):
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 6]
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: list[str]) -> None:
+        # Shorter values would redact ordinary words.
+        self.secrets.extend(s for s in secrets if len(s) >= 6 and s not in self.secrets)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -42,4 +47,4 @@ def protect(secrets: list[str]) -> None:
     for handler in logging.getLogger().handlers:
         for found in handler.filters:
             if isinstance(found, Redact):
-                found.secrets.extend(s for s in secrets if len(s) >= 6 and s not in found.secrets)
+                found.add(secrets)

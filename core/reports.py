@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.metrics import DAY_ONLY
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow
 from core.posts import as_utc
+from core.when import DAY_NAMES
 
 PERIOD_FORMS = "`week` (last 7 days), `month` (last 30 days) or a date range like `2026-11-01..2026-11-30`"
 MAX_DAYS = 366
@@ -29,7 +30,6 @@ NEGATIVE = -0.05  # VADER's conventional cut-off for a negative compound score
 MIN_COMMENTS = 5  # scored comments before a post's negative share means anything
 UNUSUAL_SHARE = 0.3  # …and at least this share negative, and at least twice the usual share
 TOP = 5
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Statuses a post can have once a human approved it: the publishing calendar, stacked per day.
 CALENDAR = (Status.PUBLISHED, Status.SCHEDULED, Status.HELD, Status.APPROVED, Status.PUBLISHING,
             Status.FAILED, Status.UNKNOWN, Status.CANCELLED)
@@ -136,7 +136,7 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return f"{WEEKDAYS[self.weekday]} {self.hour:02d}:00"
+        return f"{DAY_NAMES[self.weekday]} {self.hour:02d}:00"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.errors import ConfigError
+from core.when import DAY_NAMES
 
 if TYPE_CHECKING:
     from core.metrics import History
@@ -20,7 +21,6 @@ MIN_LEAD = timedelta(minutes=30)  # time for a human to approve before the slot
 MIN_GAP = timedelta(minutes=120)  # PLUME_MIN_GAP's default: two posts on one channel an hour apart compete for the same feed
 HORIZON_DAYS = 60
 STEP = timedelta(minutes=30)  # slots inside a study's window: on the hour and the half hour
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LABELS = {"x": "X", "linkedin": "LinkedIn", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
           "instagram": "Instagram", "facebook": "Facebook"}
 

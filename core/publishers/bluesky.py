@@ -113,10 +113,7 @@ class BlueskyPublisher:
     def check(self) -> str:
         with self._lock:
             self._client = None  # a check always logs in afresh
-        try:
-            self._call(lambda client, did: client.com.atproto.server.get_session())
-        except (NotSent, OutcomeUnknown) as failure:
-            raise NotSent(str(failure), retryable=False) from failure
+        self._call(lambda client, did: client.com.atproto.server.get_session())
         return f"@{self._account[1]}"
 
     def _published(self, rkey: str) -> Published:

@@ -143,7 +143,11 @@ class Channels:
     def test(self, name: str) -> str:
         """Check a channel's credentials without posting; raises NotSent with a friendly message."""
         publisher = self.get(name)
-        return f"Channel {name} ({publisher.kind}) is ready: it posts as {publisher.check()}"
+        try:
+            who = publisher.check()
+        except OutcomeUnknown as silent:  # a check never posts: no answer just means "not verified"
+            raise NotSent(str(silent), retryable=False) from silent
+        return f"Channel {name} ({publisher.kind}) is ready: it posts as {who}"
 
     def router(self) -> ChannelRouter:
         return ChannelRouter(self)

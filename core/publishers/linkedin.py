@@ -71,11 +71,8 @@ class LinkedInPublisher:
 
     def check(self) -> str:
         with http.client(self.timeouts) as client:
-            try:
-                me = http.send(client, "GET", f"{self.base_url}/v2/userinfo", headers=self._headers(),
-                               idempotent=True, **self._errors()).json()
-            except (NotSent, OutcomeUnknown) as failure:
-                raise NotSent(str(failure), retryable=False) from failure
+            me = http.send(client, "GET", f"{self.base_url}/v2/userinfo", headers=self._headers(),
+                           idempotent=True, **self._errors()).json()
         who = me.get("name") or me.get("email") or me.get("sub")
         return f"{who} as {self._author or 'urn:li:person:' + str(me.get('sub'))}"
 

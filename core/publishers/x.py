@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.domain import Post
 from core.publishers import http
-from core.publishers.base import SHORT, NotSent, OutcomeUnknown, Published, Timeouts
+from core.publishers.base import SHORT, OutcomeUnknown, Published, Timeouts
 
 
 class XPublisher:
@@ -38,11 +38,8 @@ class XPublisher:
 
     def check(self) -> str:
         with http.client(self.timeouts) as client:
-            try:
-                me = http.send(client, "GET", f"{self.base_url}/2/users/me", headers=self._headers(),
-                               idempotent=True, **self._errors()).json()
-            except (NotSent, OutcomeUnknown) as failure:
-                raise NotSent(str(failure), retryable=False) from failure
+            me = http.send(client, "GET", f"{self.base_url}/2/users/me", headers=self._headers(),
+                           idempotent=True, **self._errors()).json()
         return f"@{me['data']['username']}"
 
     def _headers(self) -> dict[str, str]:
