@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from core.db import Database
     from core.domain import Post
     from core.rules import Rule
-    from core.scheduler import Scheduler
     from core.settings import Settings
     from knowledge.store import KnowledgeStore
+    from publishing.scheduler import Scheduler
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Plume:
 
         With `share`, a second process on the same SQLite database (the shell beside `plume serve`)
         schedules posts but leaves publishing and recovery to the process that already runs them."""
-        from core.scheduler import SchedulerBusy
+        from publishing.scheduler import SchedulerBusy
 
         if self.scheduler.started:
             return
@@ -84,11 +84,11 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     from agents.state import Context
     from core import logs
     from core.db import Database
-    from core.publishers.channels import Channels
-    from core.scheduler import Scheduler
     from knowledge.ingest import ingest
     from knowledge.profile import load_profile
     from knowledge.store import KnowledgeStore
+    from publishing.channels import Channels
+    from publishing.scheduler import Scheduler
 
     channels = Channels.load(settings)  # a bad channels file stops Plume before anything starts
     logs.protect(channels.secrets())
@@ -221,7 +221,7 @@ def cmd_rules(settings: Settings, args) -> int:
 
 def cmd_channels(settings: Settings, args) -> int:
     """Where approved posts go: list the configured channels, or check one's credentials without posting."""
-    from core.publishers.channels import Channels
+    from publishing.channels import Channels
 
     channels = Channels.load(settings)
     if args.action == "test":
@@ -266,7 +266,7 @@ def import_files(settings: Settings, files: list[str], one: Callable[[Database, 
 
 def cmd_import_metrics(settings: Settings, args) -> int:
     """Engagement exported from the networks: best-time proposals and reports learn from it."""
-    from core.metrics import import_metrics
+    from insights.metrics import import_metrics
 
     def one(db: Database, path: Path) -> bool:
         with db.session() as session:
@@ -281,8 +281,8 @@ def cmd_import_comments(settings: Settings, args) -> int:
     """Comments and replies on published posts: scored for sentiment; a spike of negative ones is flagged."""
     from agents.models import make_model
     from bot.slack.reports import notify_spikes
-    from core import comments
-    from core.sentiment import Scorer
+    from insights import comments
+    from insights.sentiment import Scorer
     from knowledge.language import guess_locale
     from knowledge.profile import load_profile
 
@@ -301,8 +301,8 @@ def cmd_import_comments(settings: Settings, args) -> int:
 
 def cmd_export(settings: Settings, args) -> int:
     """The calendar of scheduled posts (iCalendar) or everything published (CSV), to a file or stdout."""
-    from core import calendar
     from core.db import Database
+    from publishing import calendar
 
     db = Database(settings.db_url).migrate()
     try:

@@ -12,10 +12,12 @@ import prompts
 from agents import offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import checks, locales, metrics, platforms, posts, timing
+from core import checks, locales, platforms, posts
 from core.brand import BrandProfile
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
 from core.errors import LLMUnavailable
+from insights import metrics
+from publishing import timing
 
 MAX_ROUNDS = 2
 PASSAGES = 5  # guideline passages the drafts of one brief are given

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
-from core import reports  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow  # noqa: E402
+from insights import reports  # noqa: E402
 
 ZONE = "Europe/Paris"
 NOW = datetime(2026, 12, 3, 18, tzinfo=UTC)

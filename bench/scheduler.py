@@ -31,8 +31,8 @@ from core import posts  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.domain import Post, Status, digest  # noqa: E402
 from core.models import BriefRow, PostRow  # noqa: E402
-from core.publishers import OutboxPublisher, Published  # noqa: E402
-from core.scheduler import Scheduler  # noqa: E402
+from publishing.publishers import OutboxPublisher, Published  # noqa: E402
+from publishing.scheduler import Scheduler  # noqa: E402
 
 TARGET_SECONDS = 60.0
 NETWORKS = ("linkedin", "x", "bluesky", "mastodon")

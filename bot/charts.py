@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 from core.domain import Status
-from core.reports import CALENDAR, Report
 from core.when import DAY_NAMES
+from insights.reports import CALENDAR, Report
 
 COLORS = {Status.PUBLISHED: "#2e7d32", Status.SCHEDULED: "#1e88e5", Status.APPROVED: "#90caf9",
           Status.PUBLISHING: "#7e57c2", Status.HELD: "#fbc02d", Status.FAILED: "#e53935",

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from core import posts, timing
+from core import posts
 from core.db import Database
 from core.domain import Post, Status, digest
 from core.errors import InvalidTransition, ValidationFailed
 from core.when import When, parse_when, unreadable, validate_when
+from publishing import timing
 
 RETRYABLE = (Status.FAILED, Status.HELD)  # held: overdue at start-up, or paused; an approver releases it
 ATTENTION = (Status.FAILED, Status.UNKNOWN)

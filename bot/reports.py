@@ -9,10 +9,11 @@ from itertools import groupby
 from pathlib import Path
 
 from bot.charts import save_chart
-from core import platforms, reports
+from core import platforms
 from core.db import Database
 from core.errors import ValidationFailed
-from core.reports import Report
+from insights import reports
+from insights.reports import Report
 
 USAGE = "`[week|month|YYYY-MM-DD..YYYY-MM-DD] [network] [#channel] [csv]`, e.g. `month linkedin #marketing csv`"
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^#([\w.-]{1,80})$")

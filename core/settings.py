@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     @field_validator("plume_country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        from core.timing import check_country
+        from publishing.timing import check_country
 
         try:
             return check_country(value.strip()) if value.strip() else ""
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     @field_validator("plume_blackouts")
     @classmethod
     def _valid_blackouts(cls, value: str) -> str:
-        from core.timing import parse_blackouts
+        from publishing.timing import parse_blackouts
 
         parse_blackouts(value)  # ValueError names the bad part
         return value
@@ -142,7 +142,7 @@ class Settings(BaseSettings):
 
     @property
     def blackouts(self) -> list[tuple[date, date]]:
-        from core.timing import parse_blackouts
+        from publishing.timing import parse_blackouts
 
         return parse_blackouts(self.plume_blackouts)
 

@@ -14,13 +14,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from core import posts
-from core import scheduler as scheduler_module
 from core.db import MIGRATIONS, Database
 from core.domain import Action, Decision, Post, Status, Variant, digest
 from core.errors import InvalidTransition
-from core.publishers import Published
-from core.scheduler import LEADER_LOCK_KEY, Scheduler
 from core.settings import Settings
+from publishing import scheduler as scheduler_module
+from publishing.publishers import Published
+from publishing.scheduler import LEADER_LOCK_KEY, Scheduler
 from tests.conftest import postgres_url, wait_for
 
 pytestmark = pytest.mark.postgres

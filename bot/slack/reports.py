@@ -12,9 +12,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.reports import parse
 from bot.slack import blocks
 from bot.slack.api import SlackAPI
-from core import chat, posts, reports
+from core import chat, posts
 from core.errors import ValidationFailed
-from core.reports import Negative, Report
+from insights import reports
+from insights.reports import Negative, Report
 
 log = logging.getLogger(__name__)
 DIGEST_JOB = "plume-weekly-digest"

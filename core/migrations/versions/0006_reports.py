@@ -26,7 +26,7 @@ INDEXES = {
 }
 
 
-# SQLite has no time zones: a report groups metrics by their stored UTC hour (core.reports._local_hours),
+# SQLite has no time zones: a report groups metrics by their stored UTC hour (insights.reports._local_hours),
 # and this expression index hands them over already in that order.
 SQLITE_HOURS = ("CREATE INDEX ix_post_metrics_hours ON post_metrics (substr(posted_at, 1, 13), posted_at, network, "
                 "impressions, engagements, likes, comments, shares, clicks, source)")

@@ -14,11 +14,12 @@ from rich.console import Console
 from bot import charts
 from bot.reports import render_terminal
 from bot.slack import reports as slack_reports
-from core import chat, comments, reports
+from core import chat
 from core.db import Database
-from core.sentiment import Scorer
+from insights import comments, reports
+from insights.sentiment import Scorer
 from tests.bot.slack.conftest import running
-from tests.core import history
+from tests.insights import history
 
 PERIOD = "2026-11-27..2026-12-03"
 PNG = b"\x89PNG\r\n\x1a\n"

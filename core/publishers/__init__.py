@@ -1,6 +1,0 @@
-"""Publishers: where an approved post goes at its time (the outbox, a webhook or a real network)."""
-
-from core.publishers.base import NotSent, OutcomeUnknown, Published, Publisher, Timeouts
-from core.publishers.outbox import OutboxPublisher
-
-__all__ = ["NotSent", "OutboxPublisher", "OutcomeUnknown", "Published", "Publisher", "Timeouts"]

@@ -1,0 +1,1 @@
+"""Insights: imported engagement metrics, comments and their sentiment, and reports."""

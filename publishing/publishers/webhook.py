@@ -1,0 +1,76 @@
+"""A signed JSON POST to any URL (Zapier, Make, an in-house service) with an idempotency key.
+
+The receiver must verify `X-Plume-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the
+shared secret and must treat a repeated `Idempotency-Key` as the same post (answer 2xx, publish
+nothing new): that is what makes a retry after a 5xx safe. It may answer `{"id": …, "url": …}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+from core.domain import Post
+from publishing.publishers import http
+from publishing.publishers.base import SHORT, OutcomeUnknown, Published, Timeouts
+
+SIGNATURE_HEADER = "X-Plume-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver runs (constant-time compare)."""
+    return hmac.compare_digest(sign(secret, body), signature or "")
+
+
+class WebhookPublisher:
+    kind = "webhook"
+
+    def __init__(self, *, name: str, url: str, secret: str, network: str = "*",
+                 timeouts: Timeouts = SHORT, secret_env: str | None = None):
+        self.name, self.url, self.network = name, url, network
+        self._secret, self._secret_env, self.timeouts = secret, secret_env, timeouts
+
+    def publish(self, post: Post, *, key: str) -> Published:
+        body = json.dumps({
+            "key": key,
+            "post_id": post.id,
+            "network": post.network,
+            "locale": post.locale,
+            "text": post.text,
+            "approved_by": post.approved_by,
+            "approved_hash": post.approved_hash,
+            "scheduled_for": post.run_at,
+            "sent_at": datetime.now(UTC).isoformat(),  # lets a receiver refuse stale replays
+            "channel": self.name,
+        }, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key,
+                   SIGNATURE_HEADER: sign(self._secret, body)}
+        with http.client(self.timeouts) as client:
+            response = http.send(client, "POST", self.url, content=body, headers=headers,
+                                 network="webhook", channel=self.name, idempotent=True,
+                                 error_text=_error_text, env=self._secret_env,
+                                 renew="agree a new shared secret with the receiver")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        answer = answer if isinstance(answer, dict) else {}
+        return Published(id=str(answer.get("id") or key), url=answer.get("url"))
+
+    def lookup(self, post: Post, *, key: str) -> Published | None:
+        raise OutcomeUnknown(f"the webhook of channel {self.name} cannot say whether it received "
+                             "the post; check the receiving system")
+
+    def check(self) -> str:
+        # Nothing to ask without posting: a webhook has no "who am I". Say where posts go.
+        return f"signed POSTs to {http.origin(self.url)}/…"
+
+
+def _error_text(response) -> str:
+    return http.json_field(response, ("error",), ("message",), ("detail",))
