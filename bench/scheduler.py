@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from core import posts  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.domain import Post, Status, digest  # noqa: E402
 from core.models import BriefRow, PostRow  # noqa: E402
@@ -112,7 +111,7 @@ def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead:
         finally:
             scheduler.shutdown()
         with db.session() as session:
-            published = [(posts.as_utc(at), posts.as_utc(due)) for at, due in session.execute(
+            published = [(db.as_utc(at), db.as_utc(due)) for at, due in session.execute(
                 select(PostRow.published_at, PostRow.run_at).where(PostRow.status == str(Status.PUBLISHED)))]
             statuses = dict(session.execute(select(PostRow.status, func.count()).group_by(PostRow.status)).all())
         db.dispose()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from core import posts
+from core import pause, posts
 from core.db import Database
 from core.domain import Post, Status, digest
 from core.errors import InvalidTransition, ValidationFailed
@@ -29,7 +29,7 @@ class Queue:
     upcoming: list[Post]
     attention: list[Post]
     waiting: int
-    pause: posts.Rules = field(default_factory=posts.Rules)
+    pause: pause.Pause = field(default_factory=pause.Pause)
 
 
 def read_when(text: str, *, now: datetime, zone: str, held: bool = False, network: str | None = None) -> When:
@@ -82,7 +82,7 @@ class Operations:
     def when(self, text: str, *, zone: str | None = None, network: str | None = None) -> When:
         """A time in words, read in `zone` (the person's), refused if past or while publishing is on hold."""
         with self.db.session() as session:
-            held = posts.rules(session).held
+            held = pause.state(session).held
         return read_when(text, now=self.clock(), zone=zone or self.zone, held=held, network=network)
 
     # --- a post that needs a human ----------------------------------------------------------------
@@ -146,12 +146,12 @@ class Operations:
     def hold(self, *, actor: str, reason: str = "") -> list[Post]:
         """Pause all publishing at once; returns the scheduled posts that now wait (they keep their place)."""
         with self.db.session() as session:
-            return posts.hold_all(session, actor=actor, approvers=self.approvers, reason=reason)
+            return pause.hold_all(session, actor=actor, approvers=self.approvers, reason=reason)
 
     def resume(self, *, actor: str) -> list[Post]:
         """End the pause; scheduled posts go out in order, overdue ones first."""
         with self.db.session() as session:
-            resumed = posts.resume_all(session, actor=actor, approvers=self.approvers)
+            resumed = pause.resume_all(session, actor=actor, approvers=self.approvers)
         self.scheduler.wake()
         return resumed
 
@@ -160,4 +160,4 @@ class Operations:
             return Queue(upcoming=posts.with_status(session, [Status.SCHEDULED, Status.HELD]),
                          attention=posts.with_status(session, ATTENTION),
                          waiting=len(posts.with_status(session, [Status.AWAITING_APPROVAL])),
-                         pause=posts.rules(session))
+                         pause=pause.state(session))

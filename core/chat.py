@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import now
 from core.models import CardRow, ConversationRow, DeliveryRow
-from core.posts import now
 
 
 @dataclass

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from core import rules
 from core.brand import BrandProfile
+from core.db import now
 from core.domain import Action, Decision, Post
 from core.models import FeedbackRow
-from core.posts import now
 
 REPEATS = 2  # the same replacement or the same request twice is a pattern worth proposing
 MAX_SPAN = 3  # words: longer rewrites are edits of substance, not vocabulary

@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.approvals import require_approver
 from core.brand import BrandProfile
+from core.db import now
 from core.errors import InvalidTransition, NotFound
 from core.models import RuleRow, RuleSourceRow
-from core.posts import now, require_approver
 
 PROPOSED, ACCEPTED, DISMISSED = "proposed", "accepted", "dismissed"
 FEEDBACK, GUIDELINES = "feedback", "guidelines"

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from core import platforms, posts
+from core import audit, platforms
+from core.db import as_utc, now
 from core.errors import ValidationFailed
 from core.models import AuditRow, CommentRow
 from insights import reports
@@ -111,7 +112,7 @@ def import_csv(session: Session, source: Path | str | bytes, *, scorer: Scorer, 
             continue
         good[(parsed["network"], parsed["comment_id"])] = parsed
     touched = _store(session, good, scorer, result)
-    result.spikes = _spikes(session, touched, now=now or posts.now())
+    result.spikes = _spikes(session, touched, now=now or now())
     return result
 
 
@@ -143,7 +144,7 @@ def _parse(row: dict, width: int, *, zone: str, default_language: str, guess) ->
         except ValueError:
             raise ValidationFailed(f"“{values['created_at'][:40]}” is not a date and time "
                                    "(expected e.g. 2026-12-03T09:00:00Z)") from None
-        at = posts.as_utc(at if at.tzinfo else at.replace(tzinfo=ZoneInfo(zone)))
+        at = as_utc(at if at.tzinfo else at.replace(tzinfo=ZoneInfo(zone)))
     language = (values.get("language") or (guess(values["text"]) if guess else None) or default_language)
     return {"network": network, "external_post_id": values["post_id"][:200], "comment_id": values["comment_id"][:200],
             "author": values.get("author", "")[:200], "text": values["text"], "at": at,
@@ -171,12 +172,12 @@ def _store(session: Session, good: dict[tuple[str, str], dict], scorer: Scorer,
     for (row, values), score in zip(fresh, scores, strict=True):
         result.not_scored += score is None
         if row is None:
-            session.add(CommentRow(**values, sentiment=score, imported_at=posts.now()))
+            session.add(CommentRow(**values, sentiment=score, imported_at=now()))
             result.added += 1
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-            row.sentiment, row.imported_at = score, posts.now()
+            row.sentiment, row.imported_at = score, now()
             result.updated += 1
         touched.add((values["network"], values["external_post_id"]))
     session.flush()
@@ -185,7 +186,7 @@ def _store(session: Session, good: dict[tuple[str, str], dict], scorer: Scorer,
 
 def _same(stored, value) -> bool:
     if isinstance(value, datetime) or isinstance(stored, datetime):
-        return posts.as_utc(stored) == posts.as_utc(value)
+        return as_utc(stored) == as_utc(value)
     return (stored or "") == (value or "")
 
 
@@ -207,7 +208,7 @@ def _spikes(session: Session, touched: set[tuple[str, str]], *, now: datetime) -
         if post.post_id is None or session.scalar(select(exists().where(
                 AuditRow.post_id == post.post_id, AuditRow.action == SPIKE_ACTION))):
             continue  # not a Plume post (no thread to tell), or its thread was already told
-        posts.record(session, SPIKE_ACTION, actor="plume", post_id=post.post_id, scored=post.scored,
+        audit.record(session, SPIKE_ACTION, actor="plume", post_id=post.post_id, scored=post.scored,
                      negative=post.negative)
         spikes.append(post)
     session.flush()

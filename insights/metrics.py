@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from core.db import as_utc
 from core.domain import NETWORKS, Status
 from core.errors import ValidationFailed
 from core.models import MetricRow, PostRow
-from core.posts import as_utc
 
 # Learning needs enough posts per weekday/hour cell for a median to mean something, and enough posts
 # overall that a few cells are not just the hours someone happened to post at. Below either, the

@@ -15,10 +15,10 @@ from sqlalchemy import and_, case, exists, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
 from core import platforms
+from core.db import as_utc
 from core.domain import Status
 from core.errors import ValidationFailed
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow
-from core.posts import as_utc
 from core.when import DAY_NAMES
 from insights.metrics import DAY_ONLY
 

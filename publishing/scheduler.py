@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import posts
+from core import claims, pause
 from core.db import Database, make_engine, safe_url
 from core.domain import Post, Status
 from core.errors import ConfigError, InvalidTransition
@@ -75,7 +75,7 @@ def write(session, outcomes: list[Outcome]) -> list[Post]:
             outcome.changes
     written = []
     for (to, action, _), moves in groups.items():
-        moved = posts.transition_many(session, to=to, action=action, moves=moves)
+        moved = claims.transition_many(session, to=to, action=action, moves=moves)
         if len(moved) != len(moves):  # nobody else moves a `publishing` post: say so loudly if it happens
             log.error("could not record %s for posts %s", action, sorted(set(moves) - {p.id for p in moved}))
         written.extend(moved)
@@ -240,7 +240,7 @@ class Scheduler:
                 "Stop it first, or move to PostgreSQL (DATABASE_URL) to run several Plume instances.")
         if self.hold:  # before any post can be taken, here or by the leader elsewhere
             with self.db.session() as session:
-                posts.hold(session, actor="PLUME_HOLD", reason="PLUME_HOLD was set when Plume started")
+                pause.hold(session, actor="PLUME_HOLD", reason="PLUME_HOLD was set when Plume started")
         self._start_store()
         self._started = True
         self._pool = Pool(self.workers, thread_name_prefix="plume-publish")
@@ -310,8 +310,8 @@ class Scheduler:
     def _recover(self) -> None:
         """Before publishing anything: settle what a crash left in `publishing`, hold what is too late."""
         with self.db.session() as session:
-            interrupted = posts.interrupted_publishing(session)
-            held = posts.rules(session).held
+            interrupted = claims.interrupted_publishing(session)
+            held = pause.state(session).held
         for post in interrupted:
             outcome = self._ask_network(post, why="Plume stopped while publishing it")
             with self.db.session() as session:
@@ -323,14 +323,14 @@ class Scheduler:
             return
         late = datetime.now(UTC) - self.grace
         with self.db.session() as session:
-            overdue = posts.overdue(session, before=late)
+            overdue = claims.overdue(session, before=late)
         for post in overdue:
             missed = datetime.now(UTC) - datetime.fromisoformat(post.run_at)
             reason = (f"its time passed {_humanize(missed)} ago while Plume was not running, more than the "
                       f"{_humanize(self.grace)} a post may go out late; retry it to publish now, or move it")
             try:
                 with self.db.session() as session:
-                    self._notify(posts.hold_overdue(session, post_id=post.id, reason=reason))
+                    self._notify(claims.hold_overdue(session, post_id=post.id, reason=reason))
             except InvalidTransition:
                 continue  # cancelled or moved meanwhile
 
@@ -365,7 +365,7 @@ class Scheduler:
             return POLL_SECONDS
         try:
             with self.db.session() as session:
-                due = posts.next_due(session)
+                due = claims.next_due(session)
         except SQLAlchemyError:
             return POLL_SECONDS
         if due is None:
@@ -387,9 +387,9 @@ class Scheduler:
         try:
             with self.db.session() as session:
                 settled = write(session, outcomes)
-                claim = posts.Claim([], [])
+                claim = claims.Claim([], [])
                 if free:
-                    claim = posts.claim_due(session, at=datetime.now(UTC), limit=free, route=self._route)
+                    claim = claims.claim_due(session, at=datetime.now(UTC), limit=free, route=self._route)
                     self._take_wake_ups(session)
         except BaseException:
             for outcome in outcomes:  # the network already acted: never drop what it said

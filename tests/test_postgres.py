@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from core import posts
+from core import audit, claims, pause, posts
 from core.db import MIGRATIONS, Database
 from core.domain import Action, Decision, Post, Status, Variant, digest
 from core.errors import InvalidTransition
@@ -96,12 +96,12 @@ def test_migrations_and_the_write_funnel_run_on_postgresql(db, pg_url):
         scheduled = posts.schedule(session, post_id=post.id, run_at=run_at)
     assert datetime.fromisoformat(scheduled.run_at) == run_at  # timestamptz keeps the instant exactly
     with db.session() as session:
-        assert posts.take_for_publishing(session, post_id=post.id).status == Status.PUBLISHING
+        assert claims.take_for_publishing(session, post_id=post.id).status == Status.PUBLISHING
     with db.session() as session:
-        assert posts.take_for_publishing(session, post_id=post.id) is None
-        posts.mark_published(session, post_id=post.id, ref="outbox/post-1.json")
+        assert claims.take_for_publishing(session, post_id=post.id) is None
+        claims.mark_published(session, post_id=post.id, ref="outbox/post-1.json")
     with db.session() as session:
-        trail = [(e.action, e.to_status) for e in posts.audit_trail(session, post.id)]
+        trail = [(e.action, e.to_status) for e in audit.trail(session, post.id)]
     assert trail == [("post.drafted", "awaiting_approval"), ("post.approved", "approved"),
                      ("post.scheduled", "scheduled"), ("post.publishing", "publishing"),
                      ("post.published", "published")]
@@ -124,7 +124,7 @@ def test_four_approvers_at_once_exactly_one_wins_on_postgresql(db):
     [t.join() for t in threads]
     assert sorted(results) == ["lost", "lost", "lost", "won"]
     with db.session() as session:
-        assert [e.action for e in posts.audit_trail(session, post.id)].count("post.approved") == 1
+        assert [e.action for e in audit.trail(session, post.id)].count("post.approved") == 1
 
 
 class Ask(TypedDict):
@@ -247,8 +247,8 @@ def test_two_claims_at_once_take_disjoint_posts_oldest_first(db):
     ids = due_posts(db, 6)
     first, second = db._sessions(), db._sessions()
     try:
-        taken_first = posts.claim_due(first, at=datetime.now(UTC), limit=4).taken  # locks 4 rows, uncommitted
-        taken_second = posts.claim_due(second, at=datetime.now(UTC), limit=4).taken  # skips them, no wait
+        taken_first = claims.claim_due(first, at=datetime.now(UTC), limit=4).taken  # locks 4 rows, uncommitted
+        taken_second = claims.claim_due(second, at=datetime.now(UTC), limit=4).taken  # skips them, no wait
         first.commit()
         second.commit()
     finally:
@@ -261,12 +261,12 @@ def test_two_claims_at_once_take_disjoint_posts_oldest_first(db):
 def test_hold_waits_for_a_claim_in_progress_and_then_nothing_more_is_taken(db):
     ids = due_posts(db, 2)
     claiming = db._sessions()
-    taken = posts.claim_due(claiming, at=datetime.now(UTC), limit=1).taken
+    taken = claims.claim_due(claiming, at=datetime.now(UTC), limit=1).taken
     held = threading.Event()
 
     def hold():
         with db.session() as session:
-            posts.hold_all(session, actor="mia", approvers=[], reason="crisis")
+            pause.hold_all(session, actor="mia", approvers=[], reason="crisis")
         held.set()
 
     thread = threading.Thread(target=hold)
@@ -277,7 +277,7 @@ def test_hold_waits_for_a_claim_in_progress_and_then_nothing_more_is_taken(db):
     assert held.wait(10)  # ...and once it is committed, the gate is shut
     thread.join()
     with db.session() as session:
-        assert posts.claim_due(session, at=datetime.now(UTC), limit=5).taken == []
+        assert claims.claim_due(session, at=datetime.now(UTC), limit=5).taken == []
         assert [p.id for p in posts.with_status(session, [Status.SCHEDULED])] == ids[1:]
     assert [p.id for p in taken] == ids[:1]
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from core import platforms
 from core.domain import LOCALES, Passage, Post, Status, digest
-from core.posts import Rules as PauseRules
+from core.pause import Pause as PauseRules
 from core.rules import Rule
 
 if TYPE_CHECKING:

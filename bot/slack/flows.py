@@ -23,7 +23,7 @@ from bot.slack.requests import (
     time_change,
 )
 from bot.slack.work import Busy, WorkPool
-from core import chat, platforms, posts, rules
+from core import approvals, audit, chat, pause, platforms, posts, rules
 from core.domain import Action, AuditEvent, Decision, Post, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
 
@@ -325,8 +325,8 @@ class Flows:
                 self.api.post(user, blocks.rule_proposal(rule))
         if action is Action.APPROVE and post.status == Status.AWAITING_APPROVAL:
             with self.db.session() as session:
-                got = posts.votes(session, post_id=post.id, version=post.version)
-                needed = posts.rules(session).required_approvals
+                got = approvals.votes(session, post_id=post.id, version=post.version)
+                needed = approvals.rules(session).required_approvals
             self.tell(user, channel, thread_ts, f"👍 Your approval is recorded ({len(got)} of {needed}).")
         if channel is None:
             self.refresh_home(user)
@@ -359,7 +359,7 @@ class Flows:
             refusal = None
             if click.action is Action.REJECT:
                 try:
-                    posts.authorize(session, post_id=post.id, actor=click.user, action=Action.REJECT,
+                    approvals.authorize(session, post_id=post.id, actor=click.user, action=Action.REJECT,
                                     approvers=self.settings.approvers)
                 except NotAuthorized as exc:
                     refusal = f"🙅 {exc} Nothing was changed."
@@ -453,9 +453,9 @@ class Flows:
                     return  # a brief from the shell or the demo
                 post = posts.get(session, post.id)
                 cards = chat.cards(session, post.id)
-                votes = posts.votes(session, post_id=post.id, version=post.version)
-                needed = posts.rules(session).required_approvals
-                trail = posts.audit_trail(session, post.id) if any(c.version != post.version for c in cards) else []
+                votes = approvals.votes(session, post_id=post.id, version=post.version)
+                needed = approvals.rules(session).required_approvals
+                trail = audit.trail(session, post.id) if any(c.version != post.version for c in cards) else []
             current = f"{post.status}:{len(votes)}"
             if (post.status == Status.AWAITING_APPROVAL
                     and not any(c.version == post.version and c.channel == conversation.channel for c in cards)
@@ -508,34 +508,34 @@ class Flows:
         """Approver user groups, resolved through usergroups.users.list and cached in the database."""
         approvers = self.settings.approvers
         with self.db.session() as session:
-            stale = posts.stale_groups(session, approvers)
+            stale = approvals.stale_groups(session, approvers)
         for group_id in stale:
             members = self.api.group_members(group_id)
             if members is not None:
                 with self.db.session() as session:
-                    posts.store_group(session, group_id=group_id, members=members)
+                    approvals.store_group(session, group_id=group_id, members=members)
 
     def _awaiting_for(self, user: str) -> tuple[list[Post], bool]:
         """Drafts this person could decide now (approvers), or all drafts awaiting approval (others)."""
         approvers = self.settings.approvers
         with self.db.session() as session:
             waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
-            approver = posts.is_approver(session, actor=user, approvers=approvers)
+            approver = approvals.is_approver(session, actor=user, approvers=approvers)
             if not approver:
                 return sorted(waiting, key=lambda p: p.id), False
             mine = []
             for post in waiting:
                 try:
-                    posts.authorize(session, post_id=post.id, actor=user, action=Action.APPROVE, approvers=approvers)
+                    approvals.authorize(session, post_id=post.id, actor=user, action=Action.APPROVE, approvers=approvers)
                 except NotAuthorized:
                     continue
-                if user not in posts.votes(session, post_id=post.id, version=post.version):
+                if user not in approvals.votes(session, post_id=post.id, version=post.version):
                     mine.append(post)
         return sorted(mine, key=lambda p: p.id), True
 
     def _held_note(self) -> str:
         with self.db.session() as session:
-            return blocks.held_note(posts.rules(session))
+            return blocks.held_note(pause.state(session))
 
     # --- App Home --------------------------------------------------------------------------------
 
@@ -622,15 +622,15 @@ class Flows:
         approvers = self.settings.approvers
         with self.db.session() as session:
             if words[:1] == ["approvals"] and len(words) == 2 and words[1].isdigit():
-                current = posts.set_rules(session, actor=cmd.user, approvers=approvers, required_approvals=int(words[1]))
+                current = approvals.set_rules(session, actor=cmd.user, approvers=approvers, required_approvals=int(words[1]))
             elif words[:1] == ["own-brief"] and len(words) == 2 and words[1] in ("forbid", "allow"):
-                current = posts.set_rules(session, actor=cmd.user, approvers=approvers,
+                current = approvals.set_rules(session, actor=cmd.user, approvers=approvers,
                                           forbid_self_approval=words[1] == "forbid")
             elif words:
                 raise ValidationFailed("Use `/plume rules approvals N` or `/plume rules own-brief forbid|allow`.")
             else:
-                current = posts.rules(session)
-        who_approves = ", ".join(blocks.who(a) if not posts.is_group(a) else f"user group {blocks.escape(a)}" for a in approvers)
+                current = approvals.rules(session)
+        who_approves = ", ".join(blocks.who(a) if not approvals.is_group(a) else f"user group {blocks.escape(a)}" for a in approvers)
         return blocks.notice(
             f"*Approval rules*\n• Approvers: {who_approves or 'anyone (PLUME_APPROVERS is empty)'}\n"
             f"• Approvals needed per draft: {current.required_approvals}\n"

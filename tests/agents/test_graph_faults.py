@@ -6,7 +6,7 @@ import app
 from agents import nodes
 from agents.checkpoint import strict_serde
 from agents.runner import BriefInterrupted, thread_id_for
-from core import posts
+from core import audit, posts
 from core.domain import Passage, Status
 from tests.conftest import wait_for
 
@@ -43,7 +43,7 @@ def test_resuming_an_interrupt_twice_posts_nothing_twice(make_settings):
             plume.runner.resume(thread)
         again = plume.runner.outcome(thread)
         with plume.db.session() as session:
-            trail = [e.action for p in again.posts for e in posts.audit_trail(session, p.id)]
+            trail = [e.action for p in again.posts for e in audit.trail(session, p.id)]
     assert [p.id for p in again.posts] == [p.id for p in first.posts]
     assert trail.count("post.drafted") == 2 and "post.revised" not in trail
 

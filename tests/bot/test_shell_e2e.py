@@ -10,7 +10,7 @@ import pytest
 
 from app import assemble
 from bot.shell import Shell
-from core import posts
+from core import audit, claims, posts
 from core.domain import OFFLINE_LABEL, Status
 from core.when import When
 from tests.conftest import wait_for
@@ -102,10 +102,10 @@ def test_posts_needing_a_human_are_settled_retried_moved_and_held_from_the_shell
         with plume.db.session() as session:
             first, second, third = sorted(posts.with_status(session, [Status.SCHEDULED]), key=lambda p: p.id)
             for post in (first, second, third):  # as if Plume had died mid-publish
-                posts.take_for_publishing(session, post_id=post.id)
-            posts.mark_unknown(session, post_id=first.id, reason="stopped while publishing")
-            posts.mark_failed(session, post_id=second.id, reason="the network said no")
-            posts.mark_unknown(session, post_id=third.id, reason="the network timed out")
+                claims.take_for_publishing(session, post_id=post.id)
+            claims.mark_unknown(session, post_id=first.id, reason="stopped while publishing")
+            claims.mark_failed(session, post_id=second.id, reason="the network said no")
+            claims.mark_unknown(session, post_id=third.id, reason="the network timed out")
             key = posts.get(session, third.id).publish_key
 
         shown = run_shell(plume, f"list\nposted #{first.id}\nretry #{second.id} tomorrow 9am\n")
@@ -139,7 +139,7 @@ def test_posts_needing_a_human_are_settled_retried_moved_and_held_from_the_shell
         assert f"Post #{second.id} is cancelled" in shown
         with plume.db.session() as session:
             final = posts.get(session, second.id)
-            trail = [e.action for e in posts.audit_trail(session, second.id)]
+            trail = [e.action for e in audit.trail(session, second.id)]
         assert final.status == Status.CANCELLED and datetime.fromisoformat(final.run_at) == moved
         assert trail.count("post.moved") == 1 and "post.retried" in trail
 

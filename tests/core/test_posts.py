@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import posts
+from core import audit, claims, posts
 from core.db import Database
 from core.domain import Action, Decision, Status, Variant, digest
 from core.errors import InvalidTransition, NotAuthorized, StorageError, ValidationFailed
@@ -33,7 +33,7 @@ def test_approval_records_who_and_the_hash_of_the_exact_text(db):
     assert post.status == Status.APPROVED and post.approved_by == "mia"
     assert post.approved_hash == digest("Fresh Guji roast, out now.")
     with db.session() as session:
-        trail = posts.audit_trail(session, post_id)
+        trail = audit.trail(session, post_id)
     assert [(e.action, e.to_status, e.actor) for e in trail] == [
         ("post.drafted", "awaiting_approval", "plume"), ("post.approved", "approved", "mia")]
 
@@ -44,7 +44,7 @@ def test_non_approver_is_refused_and_nothing_changes(db):
         decide(db, post_id, Action.APPROVE, actor="intern", approvers=["mia"])
     with db.session() as session:
         assert posts.get(session, post_id).status == Status.AWAITING_APPROVAL
-        assert len(posts.audit_trail(session, post_id)) == 1
+        assert len(audit.trail(session, post_id)) == 1
 
 
 def test_anyone_may_request_changes_but_must_say_what(db):
@@ -91,7 +91,7 @@ def test_two_approvers_at_once_exactly_one_wins(db):
     [t.join() for t in threads]
     assert sorted(r[0] for r in results) == ["lost", "lost", "lost", "won"]
     with db.session() as session:
-        assert [e.action for e in posts.audit_trail(session, post_id)].count("post.approved") == 1
+        assert [e.action for e in audit.trail(session, post_id)].count("post.approved") == 1
 
 
 def test_publishing_is_claimed_once_and_refused_when_text_changed_after_approval(db):
@@ -100,9 +100,9 @@ def test_publishing_is_claimed_once_and_refused_when_text_changed_after_approval
     with db.session() as session:
         posts.schedule(session, post_id=post_id, run_at=datetime.now(UTC))
     with db.session() as session:
-        assert posts.take_for_publishing(session, post_id=post_id).status == Status.PUBLISHING
+        assert claims.take_for_publishing(session, post_id=post_id).status == Status.PUBLISHING
     with db.session() as session:
-        assert posts.take_for_publishing(session, post_id=post_id) is None
+        assert claims.take_for_publishing(session, post_id=post_id) is None
 
     other = draft(db, text="Second post", network="x")
     decide(db, other, Action.APPROVE)
@@ -110,7 +110,7 @@ def test_publishing_is_claimed_once_and_refused_when_text_changed_after_approval
         posts.schedule(session, post_id=other, run_at=datetime.now(UTC))
         session.get(PostRow, other).text = "tampered"
     with db.session() as session:
-        assert posts.take_for_publishing(session, post_id=other) is None
+        assert claims.take_for_publishing(session, post_id=other) is None
         assert posts.get(session, other).status == Status.FAILED
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from core import rules
+from core import pause, rules
 from core.db import MIGRATIONS, Database, make_engine
 
 
@@ -80,5 +80,5 @@ def test_posts_a_team_pause_held_before_the_gate_are_scheduled_again_behind_it(t
     db = Database(url).migrate()
     with db.session() as session:
         assert [p.status for p in posts.for_thread(session, "t1")] == [Status.SCHEDULED]
-        assert posts.rules(session).held  # still paused: the gate keeps it from going out
+        assert pause.state(session).held  # still paused: the gate keeps it from going out
     db.dispose()

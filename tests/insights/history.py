@@ -1,13 +1,13 @@
 """A known week of Plume history (briefs, decisions, publications, metrics, comments) for report tests.
 
-Times are set with a controllable clock on core.posts, so every transition still goes through the
+Times are set with a controllable clock on the write funnel's modules, so every transition still goes through the
 write funnel and writes its audit event, at the moment the story says it happened."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from core import posts
+from core import approvals, audit, claims, pause, posts
 from core.domain import Action, Decision, Variant
 from core.models import CommentRow, MetricRow
 
@@ -30,7 +30,8 @@ class Clock:
 def build(db, monkeypatch) -> dict[str, int]:
     """Three briefs, six posts; returns post ids by name."""
     clock = Clock()
-    monkeypatch.setattr(posts, "now", clock)
+    for module in (posts, audit, claims, approvals, pause):
+        monkeypatch.setattr(module, "now", clock)
     ids: dict[str, int] = {}
 
     def step(when: datetime, fn, *args, **kwargs):
@@ -61,14 +62,14 @@ def build(db, monkeypatch) -> dict[str, int]:
             return
         clock.value = run_at
         with db.session() as session:
-            assert posts.take_for_publishing(session, post_id=ids[name]) is not None
+            assert claims.take_for_publishing(session, post_id=ids[name]) is not None
             if outcome == "published":
                 clock.value = run_at + timedelta(minutes=1)
-                posts.mark_published(session, post_id=ids[name], ref=ref)
+                claims.mark_published(session, post_id=ids[name], ref=ref)
             elif outcome == "failed":
-                posts.mark_failed(session, post_id=ids[name], reason="network said no")
+                claims.mark_failed(session, post_id=ids[name], reason="network said no")
             else:
-                posts.mark_unknown(session, post_id=ids[name], reason="timed out")
+                claims.mark_unknown(session, post_id=ids[name], reason="timed out")
 
     # Brief C, long before the period
     brief(at(20, 9, month=11), "tC")
@@ -99,7 +100,7 @@ def build(db, monkeypatch) -> dict[str, int]:
     decide(at(1, 9), "held", Action.APPROVE)  # 1 h
     publish(at(1, 14, 5), "unknown", at(3, 10), "unknown")
     publish(at(1, 15, 5), "held", at(3, 18), "held")
-    step(at(3, 19), posts.hold_overdue, post_id=ids["held"], reason="found overdue at start-up")
+    step(at(3, 19), claims.hold_overdue, post_id=ids["held"], reason="found overdue at start-up")
 
     return ids
 

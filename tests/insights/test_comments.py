@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from core import posts
 from core.errors import ValidationFailed
 from core.models import AuditRow, CommentRow
 from insights import comments
@@ -90,7 +89,7 @@ def test_a_language_guess_applies_when_the_file_has_none(db):
 
 def test_a_negative_spike_on_a_plume_post_is_flagged_once(db, monkeypatch):
     ids = history.build(db, monkeypatch)
-    monkeypatch.setattr(posts, "now", lambda: NOW)
+    monkeypatch.setattr(comments, "now", lambda: NOW)
     result = run(db, history.comments_csv())
     assert [(s.post_id, s.negative, s.scored) for s in result.spikes] == [(ids["li"], 4, 6)]
     assert "Unusually negative comments on post" in result.summary()

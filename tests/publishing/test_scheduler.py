@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import posts
+from core import audit, claims, pause, posts
 from core.domain import Action, Decision, Post, Status, Variant
 from core.errors import ConfigError
 from core.models import PostRow
@@ -118,7 +118,7 @@ def settled(db, post_id: int, status: Status) -> Post | None:
 
 def trail(db, post_id: int) -> list[tuple[str, str | None, str | None]]:
     with db.session() as session:
-        return [(e.action, e.from_status, e.to_status) for e in posts.audit_trail(session, post_id)]
+        return [(e.action, e.from_status, e.to_status) for e in audit.trail(session, post_id)]
 
 
 def overdue_by(run_at: datetime, seconds: float) -> None:
@@ -128,7 +128,7 @@ def overdue_by(run_at: datetime, seconds: float) -> None:
 def crash_mid_publish(db, post_id: int, route: str = "test") -> Post:
     """What a SIGKILL between the claim and the record leaves behind: the post `publishing`, key stored."""
     with db.session() as session:
-        return posts.take_for_publishing(session, post_id=post_id, route=lambda network: route)
+        return claims.take_for_publishing(session, post_id=post_id, route=lambda network: route)
 
 
 def test_a_due_post_is_published_once_through_the_outbox_with_its_key_and_permalink(db, make_scheduler, tmp_path):
@@ -245,7 +245,7 @@ def test_a_refusal_for_sure_is_retried_with_backoff_and_fails_after_three_attemp
     actions = [a for a, _, _ in trail(db, post_id)]
     assert actions.count("post.retry_later") == 2 and actions[-1] == "post.failed"
     with db.session() as session:
-        retries = [e for e in posts.audit_trail(session, post_id) if e.action == "post.retry_later"]
+        retries = [e for e in audit.trail(session, post_id) if e.action == "post.retry_later"]
     assert "attempt 2 of 3" in retries[0].detail["reason"] and "attempt 3 of 3" in retries[1].detail["reason"]
     wait_for(lambda: len(notified) == 3, every=0.05)
     assert [p.status for p in notified] == [Status.SCHEDULED, Status.SCHEDULED, Status.FAILED]
@@ -303,7 +303,7 @@ def test_hold_stops_everything_at_once_and_resume_publishes_in_order(db, make_sc
     scheduler = make_scheduler(network)
     scheduler.start()
     with db.session() as session:
-        posts.hold_all(session, actor="mia", approvers=["mia"], reason="crisis: pause everything")
+        pause.hold_all(session, actor="mia", approvers=["mia"], reason="crisis: pause everything")
     soon = datetime.now(UTC) + timedelta(seconds=0.5)
     due = [scheduled(db, scheduler, at=soon - timedelta(seconds=0.1 * i), network=n)[0]
            for i, n in enumerate(("x", "linkedin", "bluesky"))]  # the last one is due first
@@ -313,7 +313,7 @@ def test_hold_stops_everything_at_once_and_resume_publishes_in_order(db, make_sc
     assert {get(db, p).status for p in due} == {Status.SCHEDULED}  # still scheduled, still in order
 
     with db.session() as session:
-        resumed = posts.resume_all(session, actor="mia", approvers=["mia"])
+        resumed = pause.resume_all(session, actor="mia", approvers=["mia"])
     assert [p.id for p in resumed] == list(reversed(due))
     for post_id in due:
         wait_for(lambda post_id=post_id: settled(db, post_id, Status.PUBLISHED), timeout=10, every=0.05)
@@ -326,12 +326,12 @@ def test_plume_hold_at_start_up_publishes_nothing_until_an_approver_resumes(db, 
     scheduler = make_scheduler(network, hold=True)
     scheduler.start()
     with db.session() as session:
-        pause = posts.rules(session)
-    assert pause.held and pause.held_by == "PLUME_HOLD" and "PLUME_HOLD" in pause.held_reason
+        paused = pause.state(session)
+    assert paused.held and paused.held_by == "PLUME_HOLD" and "PLUME_HOLD" in paused.held_reason
     time.sleep(0.5)
     assert network.calls == [] and get(db, post_id).status == Status.SCHEDULED
     with db.session() as session:
-        posts.resume_all(session, actor="mia", approvers=[])
+        pause.resume_all(session, actor="mia", approvers=[])
     wait_for(lambda: settled(db, post_id, Status.PUBLISHED), timeout=scheduler_module.POLL_SECONDS + 5, every=0.05)
 
 

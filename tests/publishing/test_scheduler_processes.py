@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from core import posts
+from core import audit, posts
 from core.db import Database
 from core.domain import Post, Status, digest
 from core.models import BriefRow, PostRow
@@ -196,7 +196,7 @@ def test_a_leader_killed_at_each_step_of_publishing_a_post_leaves_it_published_o
         assert sends(tmp_path) == {post_id: 1}
         with db.session() as session:
             post = posts.get(session, post_id)
-            actions = [e.action for e in posts.audit_trail(session, post_id)]
+            actions = [e.action for e in audit.trail(session, post_id)]
         assert "Plume stopped while publishing it" in post.last_reason or "post.retry_later" in actions
         if step == "after-send":  # the network had it: found by its key, not sent again
             assert "found on the network" in post.last_reason and "post.retry_later" not in actions

@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 from bot.operations import Queue
 from bot.slack import blocks
 from core.domain import Passage, Post, Status, digest
-from core.posts import Rules
+from core.pause import Pause
 
 AT = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 EVIL = "Big news <!channel> <!here> <@U123ABC> <https://evil.example|click> & more"
@@ -148,7 +148,7 @@ def test_home_pending_queue_and_guidelines_stay_within_limits():
     assert any(b.get("type") == "actions" for b in home["blocks"])
     valid_message(blocks.pending_message(many, zone="UTC", approver=True))
     failed = [post(id=300 + i, status=Status.FAILED) for i in range(30)]
-    queue = Queue(upcoming=scheduled, attention=failed, waiting=3, pause=Rules(held=True, held_by="UBOSS"))
+    queue = Queue(upcoming=scheduled, attention=failed, waiting=3, pause=Pause(held=True, held_by="UBOSS"))
     shown = json.dumps(valid_message(blocks.queue_message(queue, zone="America/New_York")), ensure_ascii=False)
     assert "Publishing is on hold* (by <@UBOSS>)" in shown and "Needs a human:* #300" in shown
     found = [Passage(id="a", source="en/rules.md", heading="Emoji <!here>", text="At most 2 emoji. " * 100)]

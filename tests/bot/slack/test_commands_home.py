@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot.slack import blocks
-from core import posts, rules
+from core import audit, posts, rules
 from core.domain import Status
 from tests.bot.slack.conftest import running
 from tests.bot.slack.test_slack_e2e import card_posts, start, stored, value
@@ -108,7 +108,7 @@ def test_rules_require_two_approvals_and_forbid_approving_your_own_brief(slack_s
         post = stored(run.plume, post_id)
         assert post.status == Status.SCHEDULED and post.approved_by == "UBOSS"
         with run.plume.db.session() as session:
-            assert [e.actor for e in posts.audit_trail(session, post_id) if e.action == "post.approval_vote"] == \
+            assert [e.actor for e in audit.trail(session, post_id) if e.action == "post.approval_vote"] == \
                 ["UMIA", "UBOSS"]
 
 

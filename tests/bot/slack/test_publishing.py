@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.slack import blocks
-from core import posts
+from core import audit as audit_log
+from core import claims
 from core.domain import Status
 from core.when import When
 from tests.bot.slack.test_commands_home import ask
@@ -30,7 +31,7 @@ def approve_all(run) -> list[int]:
 def as_if_sent(run, post_id: int, outcome, **kw):
     """What the scheduler records after a send, then tells the front ends (as Plume.notify does)."""
     with run.plume.db.session() as session:
-        posts.take_for_publishing(session, post_id=post_id)
+        claims.take_for_publishing(session, post_id=post_id)
         post = outcome(session, post_id=post_id, **kw)
     run.plume.notify(post)
     run.idle()
@@ -55,13 +56,13 @@ def said(run) -> list[str]:
 
 def audit(run, post_id: int) -> list[str]:
     with run.plume.db.session() as session:
-        return [e.action for e in posts.audit_trail(session, post_id)]
+        return [e.action for e in audit_log.trail(session, post_id)]
 
 
 def test_a_failed_post_has_retry_for_approvers_only_and_a_double_click_retries_once(plume_slack):
     run = plume_slack
     post_id = approve_all(run)[0]
-    as_if_sent(run, post_id, posts.mark_failed, reason="LinkedIn answered 503 three times")
+    as_if_sent(run, post_id, claims.mark_failed, reason="LinkedIn answered 503 three times")
     news = news_for(run, post_id)
     assert news["thread_ts"] == "1700000100.000100"
     assert "was not published: LinkedIn answered 503 three times" in news["text"]
@@ -97,7 +98,7 @@ def test_an_unknown_post_asks_a_human_and_each_answer_settles_it(plume_slack):
     run = plume_slack
     first, second = approve_all(run)
     for post_id in (first, second):
-        as_if_sent(run, post_id, posts.mark_unknown, reason="the network timed out after the request was sent")
+        as_if_sent(run, post_id, claims.mark_unknown, reason="the network timed out after the request was sent")
     news = news_for(run, first)
     assert "may or may not be on" in news["text"]
     assert buttons(news) == {"It was posted": blocks.POSTED, "Post it again": blocks.POST_AGAIN}
@@ -125,7 +126,7 @@ def test_published_news_and_the_card_carry_the_permalink(plume_slack):
     run = plume_slack
     post_id = next(i for i in approve_all(run) if stored(run.plume, i).network == "linkedin")
     url = "https://www.linkedin.com/feed/update/urn:li:share:7000000000000000001"
-    as_if_sent(run, post_id, posts.mark_published, ref="urn:li:share:7000000000000000001", url=url)
+    as_if_sent(run, post_id, claims.mark_published, ref="urn:li:share:7000000000000000001", url=url)
     link = f"<{url}|View on LinkedIn>"
     assert any(text.startswith(f"📤 Published post #{post_id}") and link in text for text in said(run))
     card = [u for u in run.slack.calls_to("chat.update") if f"post #{post_id}" in json.dumps(u)][-1]
@@ -136,7 +137,7 @@ def test_a_post_held_at_start_up_says_why_and_publish_now_releases_it(plume_slac
     run = plume_slack
     post_id = approve_all(run)[0]
     with run.plume.db.session() as session:  # what start-up recovery does with a post far past its time
-        post = posts.hold_overdue(session, post_id=post_id, reason="its time passed 5 h ago while Plume was "
+        post = claims.hold_overdue(session, post_id=post_id, reason="its time passed 5 h ago while Plume was "
                                                                     "not running; retry it to publish now, or move it")
     run.plume.notify(post)
     run.idle()
@@ -211,7 +212,7 @@ def test_a_thread_reply_moves_a_draft_and_it_comes_back_for_approval(plume_slack
 def test_queue_shows_times_in_the_readers_zone_and_what_needs_a_human(plume_slack):
     run = plume_slack
     first, second = approve_all(run)
-    as_if_sent(run, second, posts.mark_unknown, reason="timed out")
+    as_if_sent(run, second, claims.mark_unknown, reason="timed out")
     run.slack.user_zones["UBOSS"] = "Asia/Tokyo"
     shown = ask(run, "queue")
     at = datetime.fromisoformat(stored(run.plume, first).run_at).astimezone(ZoneInfo("Asia/Tokyo"))
@@ -222,7 +223,7 @@ def test_queue_shows_times_in_the_readers_zone_and_what_needs_a_human(plume_slac
 def test_a_failed_post_is_retried_at_a_time_in_words_from_a_thread_reply(plume_slack):
     run = plume_slack
     post_id = approve_all(run)[0]
-    as_if_sent(run, post_id, posts.mark_failed, reason="Mastodon answered 401: the token was revoked")
+    as_if_sent(run, post_id, claims.mark_failed, reason="Mastodon answered 401: the token was revoked")
     run.send.reply("retry it tomorrow 9am", thread_ts="1700000100.000100", user="UMIA")
     run.idle()
     tomorrow = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(days=1)).replace(hour=9, minute=0, second=0,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.slack import blocks
-from core import posts
+from core import audit, posts
 from core.domain import Status
 from core.when import When
 from tests.bot.slack.conftest import running
@@ -117,7 +117,7 @@ def test_duplicate_deliveries_and_double_clicks_do_the_work_once(plume_slack):
         c.join()
     run.idle()
     with run.plume.db.session() as session:
-        trail = [e.action for e in posts.audit_trail(session, post_id)]
+        trail = [e.action for e in audit.trail(session, post_id)]
     assert trail.count("post.approved") == 1 and trail.count("post.scheduled") == 1
     assert ephemerals(run.slack, "UBOSS") == []  # one click counted; its twins were dropped quietly
 
@@ -144,7 +144,7 @@ def test_two_approvers_at_once_exactly_one_wins_and_the_other_is_told(plume_slac
     assert ephemerals(run.slack, loser) == [f"Already approved by <@{post.approved_by}>. Nothing was changed."]
     assert list(run.plume.scheduler.pending()).count(post_id) == 1
     with run.plume.db.session() as session:
-        assert [e.action for e in posts.audit_trail(session, post_id)].count("post.approved") == 1
+        assert [e.action for e in audit.trail(session, post_id)].count("post.approved") == 1
 
 
 @pytest.mark.parametrize("how", ["tampered", "altered", "old", "future", "unsigned"])
@@ -287,8 +287,8 @@ def test_later_thread_messages_and_empty_briefs(plume_slack):
     said = [c["text"] for c in run.slack.calls_to("chat.postMessage")]
     assert any("Asking for changes on 2 drafts" in s for s in said)
     with run.plume.db.session() as session:
-        audit = [e for p in posts.with_status(session, list(Status)) for e in posts.audit_trail(session, p.id)]
-    assert sum(e.action == "post.changes_requested" for e in audit) >= 2
+        events = [e for p in posts.with_status(session, list(Status)) for e in audit.trail(session, p.id)]
+    assert sum(e.action == "post.changes_requested" for e in events) >= 2
 
 
 def test_ack_is_fast_while_the_model_is_slow(slack_settings, fake_slack):
