@@ -15,7 +15,7 @@ from langgraph.types import Command
 from agents import answer, offline
 from agents.graph import build
 from agents.state import Context
-from core import feedback, posts, rules
+from core import decisions, posts, rules
 from core.domain import Decision, Post, Status
 from core.errors import PlumeError
 
@@ -98,10 +98,9 @@ class Runner:
 
     def decide(self, decision: Decision, on_event: Listener | None = None) -> tuple[Post, Outcome]:
         """Record one human decision (validated, authorized, audited), then let the graph react."""
-        with self.context.db.session() as session:
-            before = posts.get(session, decision.post_id)
-            post = posts.decide(session, decision, approvers=self.context.settings.approvers)
-            proposed = feedback.record(session, before=before, decision=decision, profile=self.context.profile)
+        recorded = decisions.record(self.context.db, decision, approvers=self.context.settings.approvers,
+                                    profile=self.context.profile)
+        post, proposed = recorded.post, recorded.proposals
         emit = on_event or (lambda event: None)
         for rule in proposed:
             emit(Event("proposal", f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})"))
