@@ -10,14 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from bot.operations import Operations, Queue, describe
-from core import platforms, posts, rules
-from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
-from core.errors import InvalidTransition, PlumeError
+from core import platforms, when
+from core.domain import NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
+from core.errors import FollowUpFailed, InvalidTransition, PlumeError
+from service import Queue
 
 HELP = """Type a brief to start, e.g. “Announce our new Guji roast on LinkedIn and X in English and French, tomorrow morning”.
 Then decide each draft by its number (or a post by its id, e.g. #12):
@@ -42,21 +41,10 @@ DEMO_BRIEF = ("Announce our new Ethiopia Guji single-origin roast on LinkedIn an
               "Launch offer: 10% off this week at https://tidewren.coffee/guji")
 
 
-def label(network: str) -> str:
-    return platforms.get(network).label
-
-
-def when(iso: str | None, zone: str) -> str:
-    if not iso:
-        return "no time yet"
-    at = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
-    return f"{at:%a %d %b %H:%M} {zone}"
-
-
 def render_post(number: int, post: Post, zone: str) -> str:
     network = platforms.get(post.network)
     status = post.status.replace("_", " ")
-    lines = [f"[{number}] {network.label} · {LOCALES.get(post.locale, post.locale)} · {status} · v{post.version}"
+    lines = [f"[{number}] {platforms.post_label(post)} · {status} · v{post.version}"
              f"   (post #{post.id})"]
     lines += [f"    │ {line}" for line in post.text.splitlines() or [""]]
     lines.append(f"    Length: {network.length(post.text)}/{network.max_length} as {network.label} counts")
@@ -72,8 +60,8 @@ def render_post(number: int, post: Post, zone: str) -> str:
                      f"    Cites: {cite['source']}")
     if not post.citations:
         lines.append("    Cites: no guideline passage")
-    lines.append(f"    When: {when(post.run_at, zone)} — {post.time_reason}" if post.time_reason else
-                 f"    When: {when(post.run_at, zone)}")
+    shown = when.moment(post.run_at, zone, utc=False)
+    lines.append(f"    When: {shown} — {post.time_reason}" if post.time_reason else f"    When: {shown}")
     lines += [f"    ⚠ {w}" for w in post.warnings]
     if post.last_reason and post.status in (Status.REJECTED, Status.FAILED, Status.UNKNOWN, Status.HELD):
         lines.append(f"    Reason: {post.last_reason}")
@@ -92,22 +80,20 @@ def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> 
         lines.append("Nothing is scheduled.")
 
     def day(post: Post) -> str:
-        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B %Y") \
-            if post.run_at else "No time"
+        return when.heading(post.run_at, zone) if post.run_at else "No time"
 
     number = first_number
     for heading, group in groupby(queue.upcoming, key=day):
         lines.append(heading)
         for post in group:
-            at = datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)) if post.run_at else None
             first = post.text.splitlines()[0][:70] if post.text else ""
             held = " (held)" if post.status == Status.HELD else ""
             channel = f" → {post.channel}" if post.channel else ""
             tag = ""
             if number is not None:
                 tag, number = f"[{number}] ", number + 1
-            lines.append(f"  {tag}{at:%H:%M} #{post.id} {label(post.network)} · {post.locale}{channel}{held}  {first}"
-                         if at else f"  {tag}#{post.id} {label(post.network)} · {post.locale}{held}  {first}")
+            at = f"{when.clock(post.run_at, zone)} " if post.run_at else ""
+            lines.append(f"  {tag}{at}#{post.id} {platforms.post_label(post)}{channel}{held}  {first}")
     if queue.upcoming:
         lines.append(f"Times in {zone}.")
     if queue.attention:
@@ -117,9 +103,9 @@ def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> 
     return lines
 
 
-def print_queue(plume, out: TextIO = sys.stdout) -> int:
+def print_queue(service, zone: str, out: TextIO = sys.stdout) -> int:
     """`plume queue`: what is scheduled, by day, in the workspace's time zone."""
-    for line in queue_lines(Operations.of(plume).queue(), plume.settings.plume_timezone):
+    for line in queue_lines(service.posts.queue(), zone):
         print(line, file=out)
     return 0
 
@@ -132,7 +118,7 @@ class Shell:
         self.stdin, self.stdout = stdin, stdout
         self.user = user or getpass.getuser()
         self.zone = plume.settings.plume_timezone
-        self.ops = Operations.of(plume)
+        self.service = plume.service
         self.shown: list[int] = []  # post ids, numbered from 1
         self.thread: str | None = None  # the brief typed last, for “continue”
         plume.listeners.append(self.on_post_update)
@@ -187,7 +173,7 @@ class Shell:
             self.brief(line)
 
     def question(self, question: str) -> None:
-        reply = self.plume.runner.ask(question)
+        reply = self.service.briefs.ask(question)
         self.say(reply.text)
         for passage in reply.sources:
             self.say(f"    Source: {passage.label}")
@@ -197,13 +183,13 @@ class Shell:
     def brief(self, text: str) -> None:
         self.thread = thread_id_for("shell", self.user, uuid.uuid4().hex)
         self.say("Working on it…")
-        outcome = self.plume.runner.start(thread_id=self.thread, text=text, actor=self.user, on_event=self.on_event)
+        outcome = self.service.briefs.start(thread_id=self.thread, text=text, actor=self.user, on_event=self.on_event)
         self.show(outcome)
 
     def resume(self) -> None:
         if not self.thread:
             raise PlumeError("There is no brief to continue here; type a brief to start one.")
-        self.show(self.plume.runner.resume(self.thread, on_event=self.on_event))
+        self.show(self.service.briefs.retry(self.thread, on_event=self.on_event))
 
     def on_event(self, event: Event) -> None:
         if event.kind == "progress":
@@ -216,9 +202,9 @@ class Shell:
     def on_post_update(self, post: Post) -> None:
         if post.status == Status.PUBLISHED:
             where = post.external_url or post.external_ref
-            self.say(f"\n📤 Published post #{post.id} ({label(post.network)} · {post.locale}) → {where}")
+            self.say(f"\n📤 Published post #{post.id} ({platforms.post_label(post)}) → {where}")
         else:
-            self.say(f"\n⚠ Post #{post.id} ({label(post.network)} · {post.locale}) is {post.status}: {post.last_reason}")
+            self.say(f"\n⚠ Post #{post.id} ({platforms.post_label(post)}) is {post.status}: {post.last_reason}")
 
     def show(self, outcome: Outcome) -> None:
         brief = outcome.brief
@@ -227,9 +213,8 @@ class Shell:
         self.render(outcome.posts)
 
     def show_pending(self) -> None:
-        with self.plume.db.session() as session:
-            waiting = posts.with_status(session, [Status.AWAITING_APPROVAL])
-            attention = posts.with_status(session, [Status.UNKNOWN, Status.FAILED, Status.HELD])
+        waiting = self.service.posts.with_status([Status.AWAITING_APPROVAL])
+        attention = self.service.posts.with_status([Status.UNKNOWN, Status.FAILED, Status.HELD])
         waiting.sort(key=lambda post: post.id)  # numbers stay put when an edit moves a time
         if attention:
             self.say(f"⚠ {len(attention)} post(s) need a human: “posted N” / “not-posted N” once you have checked "
@@ -253,25 +238,31 @@ class Shell:
         """“3 …” is the third post shown; “#12 …” is post 12, shown or not."""
         number, _, tail = rest.partition(" ")
         if number.startswith("#") and number[1:].isdigit():
-            with self.plume.db.session() as session:
-                return posts.get(session, int(number[1:])), tail.strip()
+            return self.service.posts.get(int(number[1:])), tail.strip()
         if not number.isdigit():
             raise PlumeError(f"Say which post by its number or id, e.g. “3” or “#12” (not “{number}”).")
         index = int(number) - 1
         if not 0 <= index < len(self.shown):
             raise PlumeError(f"There is no draft {number} here; type “list” to see the numbers.")
-        with self.plume.db.session() as session:
-            return posts.get(session, self.shown[index]), tail.strip()
+        return self.service.posts.get(self.shown[index]), tail.strip()
 
     def decide(self, post: Post, action: Action, **fields) -> None:
         decision = Decision(post_id=post.id, action=str(action), actor=self.user, version=post.version, **fields)
         try:
-            _post, outcome = self.plume.runner.decide(decision, on_event=self.on_event)
+            decided = self.service.decisions.decide(decision, on_event=self.on_event)
         except InvalidTransition as exc:
             who = f" (by {exc.decided_by})" if exc.decided_by else ""
             self.say(f"✗ {exc}{who}")
             return
-        self.render(outcome.posts)
+        except FollowUpFailed as exc:  # the decision stands: carry on with “continue”
+            self.thread = exc.thread_id
+            self.say(f"⚠ {exc} Type “continue” to carry on.")
+            return
+        for rule in decided.proposals:
+            self.on_event(Event("proposal", f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})"))
+        if action is Action.APPROVE and decided.waiting_for_votes:
+            self.say(f"👍 Your approval is recorded ({decided.votes} of {decided.needed}).")
+        self.render(decided.outcome.posts)
 
     def approve(self, rest: str) -> None:
         post, _ = self.pick(rest)
@@ -288,9 +279,7 @@ class Shell:
         self.decide(post, Action.REJECT, reason=reason)
 
     def show_rules(self) -> None:
-        current = self.plume.runner.context.brand()
-        with self.plume.db.session() as session:
-            found = rules.pending(session, current)
+        found = self.service.rules.proposals()
         if not found:
             self.say("No rules proposed yet: `plume ingest` proposes the rules it reads in the guidelines, "
                      "and Plume proposes one when reviewers repeat the same edit or request.")
@@ -300,9 +289,7 @@ class Shell:
             self.say("  accept N applies a rule to every following draft; dismiss N hides it for good.")
 
     def accept(self, rest: str, *, accept: bool = True) -> None:
-        with self.plume.db.session() as session:
-            rule = rules.settle(session, rule_id=int(rest.split()[0]), actor=self.user, accept=accept,
-                                approvers=self.plume.settings.approvers, check=self.plume.runner.context.check_rule)
+        rule = self.service.rules.settle(rule_id=int(rest.split()[0]), actor=self.user, accept=accept)
         self.say(f"Rule #{rule.id} {rule.status}: {rule.summary}.")
 
     def dismiss(self, rest: str) -> None:
@@ -310,12 +297,12 @@ class Shell:
 
     def retry(self, rest: str) -> None:
         post, when_text = self.pick(rest)
-        post = self.ops.retry(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
+        post = self.service.posts.retry(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
         self.say(f"🔁 Post #{post.id} will be published {self.at(post)}.")
 
     def posted(self, rest: str, *, posted: bool = True) -> None:
         post, _ = self.pick(rest)
-        post = self.ops.settle(post_id=post.id, actor=self.user, posted=posted)
+        post = self.service.posts.settle(post_id=post.id, actor=self.user, posted=posted)
         if posted:
             self.say(f"✓ Post #{post.id} is marked published.")
         else:
@@ -328,30 +315,30 @@ class Shell:
         post, when_text = self.pick(rest)
         if not when_text:
             raise PlumeError("Say when, e.g. “reschedule 2 next Tuesday 9am” or “reschedule #12 tomorrow morning”.")
-        post = self.ops.reschedule(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
+        post = self.service.posts.reschedule(post_id=post.id, actor=self.user, when=when_text, zone=self.zone)
         self.say(f"🕘 Post #{post.id} moved to {self.at(post)}.")
 
     def cancel(self, rest: str) -> None:
         post, reason = self.pick(rest)
-        post = self.ops.cancel(post_id=post.id, actor=self.user, reason=reason or "cancelled in the shell")
+        post = self.service.posts.cancel(post_id=post.id, actor=self.user, reason=reason or "cancelled in the shell")
         self.say(f"🚫 Post #{post.id} is cancelled; it will not be published.")
 
     def hold(self, reason: str) -> None:
-        stopped = self.ops.hold(actor=self.user, reason=reason)
+        stopped = self.service.posts.hold(actor=self.user, reason=reason)
         self.say(f"⏸ Publishing is on hold; {len(stopped)} scheduled post(s) wait until “resume”.")
 
     def resume_publishing(self) -> None:
-        resumed = self.ops.resume(actor=self.user)
+        resumed = self.service.posts.resume(actor=self.user)
         self.say(f"▶️ Publishing resumed; {len(resumed)} post(s) scheduled again (overdue ones go out now).")
 
     def queue(self) -> None:
-        found = self.ops.queue()
+        found = self.service.posts.queue()
         self.shown = [post.id for post in found.upcoming]
         for line in queue_lines(found, self.zone, first_number=1):
             self.say(line)
 
     def at(self, post: Post) -> str:
-        return describe(post.run_at, self.zone)
+        return when.moment(post.run_at, self.zone)
 
     def edit(self, rest: str) -> None:
         post, _ = self.pick(rest)
@@ -360,10 +347,10 @@ class Shell:
         while (line := self.ask("")) is not None and line != ".":
             lines.append(line)
         text = "\n".join(lines).strip() or post.text
-        moved = (self.ask(f"New time, e.g. “tomorrow 9am” (blank keeps {when(post.run_at, self.zone)}): ") or "").strip()
+        moved = (self.ask(f"New time, e.g. “tomorrow 9am” (blank keeps {when.moment(post.run_at, self.zone, utc=False)}): ") or "").strip()
         run_at = None
         if moved:
-            at = self.ops.when(moved, zone=self.zone, network=post.network)
+            at = self.service.posts.when(moved, zone=self.zone, network=post.network)
             self.say(f"🕘 New time: {at.describe(self.zone)}")
             run_at = at.at.isoformat()
         self.decide(post, Action.EDIT, text=text, run_at=run_at, reason="edited in the shell")
@@ -372,14 +359,19 @@ class Shell:
 def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 60.0) -> int:
     """A scripted brief on the sample kit; the demo plays the approving manager."""
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
-    zone = plume.settings.plume_timezone
+    service, zone = plume.service, plume.settings.plume_timezone
     say(f"Demo brief: {DEMO_BRIEF}\n")
     thread = thread_id_for("demo", uuid.uuid4().hex)
-    outcome = plume.runner.start(thread_id=thread, text=DEMO_BRIEF, actor="demo-author",
-                                 on_event=lambda e: say(f"  · {e.message}") if e.kind == "progress" else None)
+    outcome = service.briefs.start(thread_id=thread, text=DEMO_BRIEF, actor="demo-author",
+                                   on_event=lambda e: say(f"  · {e.message}") if e.kind == "progress" else None)
     for number, post in enumerate(outcome.posts, 1):
         say(render_post(number, post, zone) + "\n")
     manager = "demo-manager"
+
+    def decide(post: Post, action: Action, **fields):
+        return service.decisions.decide(Decision(post_id=post.id, action=str(action), actor=manager,
+                                                 version=post.version, **fields))
+
     soon = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
     ids = []
     say(f"The demo manager approves the drafts that pass every blocking check, moved to {delay:.0f} s from now,\n"
@@ -388,16 +380,12 @@ def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 6
         blocking = [c["message"] for c in post.checks if not c["ok"] and c.get("severity", "error") == "error"]
         if blocking or NEEDS_MODEL_WARNING in post.warnings:
             reason = blocking[0] if blocking else "needs a real translation"
-            plume.runner.decide(Decision(post_id=post.id, action=str(Action.REJECT), actor=manager,
-                                         version=post.version, reason=reason))
-            say(f"✗ rejected #{post.id} {label(post.network)} · {post.locale}: {reason}")
+            decide(post, Action.REJECT, reason=reason)
+            say(f"✗ rejected #{post.id} {platforms.post_label(post)}: {reason}")
             continue
-        _, moved = plume.runner.decide(Decision(post_id=post.id, action=str(Action.EDIT), actor=manager,
-                                                version=post.version, text=post.text, run_at=soon,
-                                                reason="demo: publish now"))
-        fresh = next(p for p in moved.posts if p.id == post.id)
-        plume.runner.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor=manager, version=fresh.version))
-        say(f"✓ approved #{post.id} {label(post.network)} · {post.locale}")
+        moved = decide(post, Action.EDIT, text=post.text, run_at=soon, reason="demo: publish now")
+        decide(next(p for p in moved.outcome.posts if p.id == post.id), Action.APPROVE)
+        say(f"✓ approved #{post.id} {platforms.post_label(post)}")
         ids.append(post.id)
     if not ids:
         say("No draft passed every check, so nothing was approved.")
@@ -405,12 +393,11 @@ def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 6
     deadline = time.monotonic() + wait
     done: list[Post] = []
     while time.monotonic() < deadline:
-        with plume.db.session() as session:
-            done = [posts.get(session, i) for i in ids]
+        done = [service.posts.get(i) for i in ids]
         if all(p.status in (Status.PUBLISHED, Status.FAILED, Status.UNKNOWN) for p in done):
             break
         time.sleep(0.5)
     for post in done:
         mark = "📤" if post.status == Status.PUBLISHED else "✗"
-        say(f"{mark} #{post.id} {label(post.network)} · {post.locale}: {post.status} → {post.external_ref or post.last_reason}")
+        say(f"{mark} #{post.id} {platforms.post_label(post)}: {post.status} → {post.external_ref or post.last_reason}")
     return 0 if all(p.status == Status.PUBLISHED for p in done) else 1

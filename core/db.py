@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import StorageError
@@ -72,8 +72,7 @@ def make_engine(url: str, *, serialize_writes: bool = True) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; the same migrations run on SQLite and PostgreSQL."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _config()
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -81,6 +80,12 @@ def migrate(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         raise StorageError(f"Plume can't use its database ({safe_url(engine)}): {first_line(exc)}. "
                            "If this file is not Plume's database, move it away or set DATABASE_URL.") from exc
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def first_line(exc: BaseException) -> str:
@@ -103,12 +108,34 @@ class Database:
         migrate(self.engine)
         return self
 
+    def ready(self) -> Database:
+        """For readers that must not migrate: the schema is this version's, else a StorageError saying what to do."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        try:
+            with self.engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"Plume can't use its database ({safe_url(self.engine)}): {first_line(exc)}. "
+                               "If this file is not Plume's database, move it away or set DATABASE_URL.") from exc
+        if not current:
+            raise StorageError("Plume has no data here yet: start Plume (`plume`) or run `plume migrate` first.")
+        if current != set(ScriptDirectory.from_config(_config()).get_heads()):
+            raise StorageError("Plume's database is from another version of Plume: run `plume migrate` to upgrade "
+                               "it, then try again.")
+        return self
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         session = self._sessions()
         try:
             yield session
             session.commit()
+        except (OperationalError, InterfaceError) as exc:  # the database is down, locked or gone
+            session.rollback()
+            raise StorageError(f"Plume's database is unavailable right now ({first_line(exc)}); "
+                               "nothing was changed, try again in a moment.") from exc
         except BaseException:
             session.rollback()
             raise

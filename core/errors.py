@@ -44,3 +44,14 @@ class PublishUnknown(PlumeError):
 
 class StorageError(PlumeError):
     """The database or data directory is unusable."""
+
+
+class FollowUpFailed(PlumeError):
+    """A human decision was recorded, but what follows it (scheduling, a revision) did not finish.
+
+    The decision stands; retrying the brief's thread carries on from where it stopped."""
+
+    def __init__(self, message: str, *, post_id: int, thread_id: str):
+        super().__init__(message)
+        self.post_id = post_id
+        self.thread_id = thread_id

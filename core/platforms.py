@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from core.domain import NETWORKS
+from core.domain import LOCALES, NETWORKS
 from core.errors import ValidationFailed
 
 # ---------------------------------------------------------------------------
@@ -428,6 +428,17 @@ def named_in(text: str) -> set[str]:
 
     A lowercase "x" is a letter or a times sign ("2 x 3"); the network is written "X"."""
     return {name for word in regex.findall(r"[\w-]+", text) if word != "x" and (name := resolve(word))}
+
+
+def label(name: str) -> str:
+    """How people write a network's name ("LinkedIn"); an unknown name as it was given."""
+    canonical = resolve(name)
+    return _PLATFORMS[canonical].label if canonical else name
+
+
+def post_label(post) -> str:
+    """ "LinkedIn · French": a post's network and language, as every front end names a post."""
+    return f"{label(post.network)} · {LOCALES.get(post.locale, post.locale)}"
 
 
 def get(name: str, *, hashtag_cap: int | None = None) -> Platform:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.approvals import require_approver
 from core.brand import BrandProfile
 from core.db import now
@@ -236,5 +237,7 @@ def settle(session: Session, *, rule_id: int, actor: str, accept: bool, approver
     if accept and check is not None:
         check(accepted(session), dict(row.rule))
     row.status, row.decided_by, row.decided_at = (ACCEPTED if accept else DISMISSED), actor, now()
+    audit.record(session, f"rule.{row.status}", actor=actor, rule_id=row.id, rule=dict(row.rule),
+                 source=row.source)
     session.flush()
     return _rule(row)

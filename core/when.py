@@ -212,15 +212,9 @@ class When:
     def describe(self, zone: str | None = None) -> str:
         """ "Tue 8 Dec 09:00 Europe/Paris (08:00 UTC)", in `zone` (default: the zone it was read in)."""
         name = zone or self.zone
-        local = self.local(name)
         if not self.exact:
-            return f"{_day(local)} (any time) {name}"
-        shown = f"{_day(local)} {local:%H:%M} {name}"
-        if _is_utc(name):
-            return shown
-        utc = self.at.astimezone(UTC)
-        other_day = "" if utc.date() == local.date() else f" {_day(utc)}"
-        return f"{shown} ({utc:%H:%M} UTC{other_day})"
+            return f"{day(self.local(name))} (any time) {name}"
+        return moment(self.at, name)
 
 
 def parse_when(text: str, *, now: datetime, timezone: str) -> When | None:
@@ -277,8 +271,43 @@ def local_now(now: datetime, zone: ZoneInfo) -> datetime:
     return local.replace(second=0, microsecond=0)
 
 
-def _day(moment: datetime) -> str:
-    return f"{DAY_NAMES[moment.weekday()]} {moment.day} {MONTH_NAMES[moment.month - 1]}"
+# ---------------------------------------------------------------------------------------------
+# Times as every front end writes them (one formatter, so a day reads the same in every message)
+
+
+def day(at: datetime) -> str:
+    """ "Tue 8 Dec": a day in its own zone, the day of the month without a leading zero."""
+    return f"{DAY_NAMES[at.weekday()]} {at.day} {MONTH_NAMES[at.month - 1]}"
+
+
+def _aware(value: str | datetime) -> datetime:
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # stored times are UTC
+
+
+def moment(value: str | datetime | None, zone: str, *, utc: bool = True) -> str:
+    """ "Tue 8 Dec 09:00 Europe/Paris (08:00 UTC)" in the reader's `zone`; without `utc`, no UTC part."""
+    if not value:
+        return "no time yet"
+    at = _aware(value)
+    local = at.astimezone(ZoneInfo(zone))
+    shown = f"{day(local)} {local:%H:%M} {zone}"
+    if not utc or _is_utc(zone):
+        return shown
+    in_utc = at.astimezone(UTC)
+    other_day = "" if in_utc.date() == local.date() else f" {day(in_utc)}"
+    return f"{shown} ({in_utc:%H:%M} UTC{other_day})"
+
+
+def clock(value: str | datetime, zone: str) -> str:
+    """ "09:00" in `zone`."""
+    return f"{_aware(value).astimezone(ZoneInfo(zone)):%H:%M}"
+
+
+def heading(value: str | datetime, zone: str, *, year: bool = True) -> str:
+    """ "Tuesday 8 December 2026": a day heading in schedules, in `zone`."""
+    local = _aware(value).astimezone(ZoneInfo(zone))
+    return f"{local:%A} {local.day} {local:%B}" + (f" {local.year}" if year else "")
 
 
 def _is_utc(name: str) -> bool:

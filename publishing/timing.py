@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
+from core import platforms
 from core.errors import ConfigError
 from core.when import DAY_NAMES
 
@@ -21,8 +22,6 @@ MIN_LEAD = timedelta(minutes=30)  # time for a human to approve before the slot
 MIN_GAP = timedelta(minutes=120)  # PLUME_MIN_GAP's default: two posts on one channel an hour apart compete for the same feed
 HORIZON_DAYS = 60
 STEP = timedelta(minutes=30)  # slots inside a study's window: on the hour and the half hour
-LABELS = {"x": "X", "linkedin": "LinkedIn", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
-          "instagram": "Instagram", "facebook": "Facebook"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ STUDIES: dict[str, Study] = {
                                     3: (time(8), time(12))}),
     "instagram": Study(SPROUT_2023, {0: (time(10), time(12)), 1: (time(9), time(13)), 2: (time(10), time(13)),
                                      4: (time(9), time(11))}),
-    **{name: Study(SPROUT_2023, X_WINDOWS, note=f"X's window: no published study for {LABELS[name]}")
+    **{name: Study(SPROUT_2023, X_WINDOWS, note=f"X's window: no published study for {platforms.label(name)}")
        for name in ("bluesky", "mastodon", "threads")},
 }
 
@@ -138,18 +137,14 @@ def _short(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _label(network: str) -> str:
-    return LABELS.get(network, network)
-
-
 def _studied(network: str, study: Study, day: date) -> str:
     start, end = study.windows[day.weekday()]
-    text = f"{study.source} peak for {_label(network)} ({DAY_NAMES[day.weekday()]} {start:%H:%M}–{end:%H:%M} local)"
+    text = f"{study.source} peak for {platforms.label(network)} ({DAY_NAMES[day.weekday()]} {start:%H:%M}–{end:%H:%M} local)"
     return f"{text}; {study.note}" if study.note else text
 
 
 def _learned(network: str, history: History, cell) -> str:
-    scope = f"{_label(network)} on {history.channel}" if history.channel else _label(network)
+    scope = f"{platforms.label(network)} on {history.channel}" if history.channel else platforms.label(network)
     return (f"best {history.weeks}-week engagement for {scope} "
             f"({cell.median_rate * 100:.1f} % median over {cell.posts} posts)")
 

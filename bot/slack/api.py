@@ -53,6 +53,11 @@ class SlackAPI:
         self._zones: dict[str, tuple[float, str | None]] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings) -> SlackAPI:
+        """A client for SLACK_BOT_TOKEN at SLACK_API_URL: any process can talk to Slack, not only the app's."""
+        return cls(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url))
+
     def _call(self, method: str, **kwargs) -> dict | None:
         try:
             if method in READS:  # read methods take form or query parameters, not JSON

@@ -6,18 +6,16 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from core import platforms
-from core.domain import LOCALES, Passage, Post, Status, digest
-from core.pause import Pause as PauseRules
+from core import platforms, when
+from core.domain import Passage, Post, Status, digest
+from core.pause import Pause
 from core.rules import Rule
 
 if TYPE_CHECKING:
-    from bot.operations import Queue
+    from service import Queue
 
 # Action and callback ids: listeners match on these, so they are the contract with Slack.
 APPROVE = "plume.approve"
@@ -141,17 +139,6 @@ def message(text: str, blocks: list[dict]) -> dict:
     return {"text": clip(text, FALLBACK_TEXT), "blocks": blocks}
 
 
-def when(iso: str | None, zone: str) -> str:
-    if not iso:
-        return "no time yet"
-    at = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
-    return f"{at:%a %d %b %H:%M} {zone}"
-
-
-def network_label(post: Post) -> str:
-    return f"{platforms.get(post.network).label} · {LOCALES.get(post.locale, post.locale)}"
-
-
 def card_value(post: Post) -> str:
     """Button values carry ids only: the post and the version the human is looking at."""
     return f"{post.id}:{post.version}"
@@ -180,7 +167,7 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
     shown = post.text if text is None else text
     rules = platforms.get(post.network)
     version = superseded.next_version - 1 if superseded else post.version
-    title = f"*{network_label(post)}* · draft v{version} · post #{post.id}"
+    title = f"*{platforms.post_label(post)}* · draft v{version} · post #{post.id}"
     blocks = [section(title)]
     chunks = quote_chunks(shown)
     if compact and len(chunks) > 1:
@@ -205,7 +192,7 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
         if post.rationale:
             blocks.append(context(f"💬 Why: {clip_escaped(post.rationale, 500)}"))
         reason = f" — {escape(post.time_reason)}" if post.time_reason else ""
-        blocks.append(context(f"🕘 Proposed: *{when(post.run_at, zone)}*{reason}"))
+        blocks.append(context(f"🕘 Proposed: *{when.moment(post.run_at, zone, utc=False)}*{reason}"))
         if post.warnings:
             blocks.append(context("\n".join(f"⚠ {escape(w)}" for w in post.warnings[:8])))
     if superseded:
@@ -235,19 +222,19 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
 def status_line(post: Post, zone: str) -> str:
     """Who decided, when, and what happens next — shown once a card has no buttons any more."""
     reason = f": “{escape(clip(post.last_reason, 500))}”" if post.last_reason else ""
-    approved = f"✅ Approved by {who(post.approved_by)}" + (f" on {when(post.approved_at, zone)}" if post.approved_at else "")
+    approved = f"✅ Approved by {who(post.approved_by)}" + (f" on {when.moment(post.approved_at, zone, utc=False)}" if post.approved_at else "")
     status = Status(post.status)
     if status == Status.APPROVED:
         return approved + " — scheduling…"
     if status == Status.SCHEDULED:
-        return f"{approved} — scheduled for *{when(post.run_at, zone)}*"
+        return f"{approved} — scheduled for *{when.moment(post.run_at, zone, utc=False)}*"
     if status == Status.HELD:
-        return (f"{approved} — ⏸ held{reason} (was due {when(post.run_at, zone)}; an approver can publish it now "
+        return (f"{approved} — ⏸ held{reason} (was due {when.moment(post.run_at, zone, utc=False)}; an approver can publish it now "
                 "or reply in its thread with a new time)")
     if status == Status.PUBLISHING:
         return f"{approved} — 📤 publishing now…"
     if status == Status.PUBLISHED:
-        return f"{approved} — 📤 published {when(post.published_at, zone)}{where_published(post)}"
+        return f"{approved} — 📤 published {when.moment(post.published_at, zone, utc=False)}{where_published(post)}"
     if status == Status.REJECTED:
         return f"❌ Rejected by {who(post.last_actor)}{reason}"
     if status == Status.CANCELLED:
@@ -300,6 +287,13 @@ def progress(steps: list[str], *, done: bool = False, notes: Iterable[str] = (),
     return message(clip(lines[0], 300), blocks)
 
 
+def follow_up_failed(text: str, *, thread_id: str) -> dict:
+    """A decision that stands, whose follow-up did not finish: what happened, and Retry (ids only)."""
+    head = f"⚠️ {escape(text)}"
+    return message(head, [section(head), {"type": "actions", "block_id": "retry",
+                                          "elements": [button("Retry", RETRY, thread_id, "primary")]}])
+
+
 def notice(text: str) -> dict:
     """A short message already written as mrkdwn by Plume (dynamic parts escaped by the caller)."""
     return message(text, [section(text)])
@@ -312,14 +306,14 @@ def post_news(post: Post, *, zone: str, done: str | None = None) -> dict:
 
     `done` (e.g. “🔁 Retried by …”) replaces the buttons once someone acted on them.
     """
-    what = f"Post #{post.id} ({network_label(post)})"
+    what = f"Post #{post.id} ({platforms.post_label(post)})"
     network = platforms.get(post.network).label
     reason = escape(clip(post.last_reason, 500))
     value = str(post.id)  # ids only: the state lives in the database
     status = Status(post.status)
     hint, buttons = "", []
     if status == Status.PUBLISHED:
-        head = f"📤 Published post #{post.id} ({network_label(post)}){where_published(post)}"
+        head = f"📤 Published post #{post.id} ({platforms.post_label(post)}){where_published(post)}"
     elif status == Status.FAILED and post.approved_hash != digest(post.text):
         head = f"⚠️ {what} was not published: {reason}"
         hint = "Nothing went out: only the exact text that was approved is ever published."
@@ -341,7 +335,7 @@ def post_news(post: Post, *, zone: str, done: str | None = None) -> dict:
     elif status == Status.SCHEDULED and post.attempts:  # the network refused it; Plume tries again by itself
         head = f"⏳ {what} did not go out yet: {reason}"
     elif status == Status.SCHEDULED:
-        head = f"🕘 {what} is scheduled for *{when(post.run_at, zone)}*."
+        head = f"🕘 {what} is scheduled for *{when.moment(post.run_at, zone, utc=False)}*."
     else:
         head = f"{what} is now {status.value.replace('_', ' ')}."
     blocks = [section(head)]
@@ -380,7 +374,7 @@ def _metadata(post: Post, channel: str | None, thread_ts: str | None, zone: str 
 
 
 def _summary(post: Post) -> dict:
-    return section(f"*{network_label(post)}* · v{post.version} · post #{post.id}\n"
+    return section(f"*{platforms.post_label(post)}* · v{post.version} · post #{post.id}\n"
                    + quote_chunks(clip(post.text, 1200))[0])
 
 
@@ -407,12 +401,12 @@ def edit_modal(post: Post, *, channel: str | None = None, thread_ts: str | None 
         "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": _metadata(post, channel, thread_ts, zone),
         "title": plain("Edit draft", 24), "submit": plain("Re-check", 24), "close": plain("Cancel", 24),
         "blocks": [
-            section(f"*{network_label(post)}* · v{post.version} · post #{post.id} · limit {limit} characters"),
+            section(f"*{platforms.post_label(post)}* · v{post.version} · post #{post.id} · limit {limit} characters"),
             {"type": "input", "block_id": "text", "label": plain("Text", 2000),
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
                          "max_length": INPUT_MAX, "initial_value": clip(post.text, INPUT_MAX)}},
             {"type": "input", "block_id": "when", "optional": True, "label": plain("Publish at", 2000),
-             "hint": plain(f"Now {when(post.run_at, zone)}. Leave blank to keep it.", 2000),
+             "hint": plain(f"Now {when.moment(post.run_at, zone, utc=False)}. Leave blank to keep it.", 2000),
              "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200,
                          "placeholder": plain("e.g. next Tuesday 9am, tomorrow morning, 8 Dec 14:30 Paris", 150)}},
             context(f"Times in words are read in your time zone ({escape(zone)}) unless you name a city. "
@@ -449,17 +443,17 @@ def queue_blocks(upcoming: list[Post], *, zone: str, limit_days: int | None = No
         return [section("Nothing is scheduled.")]
 
     def day(post: Post) -> str:
-        return datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%A %d %B") if post.run_at else "No time"
+        return when.heading(post.run_at, zone, year=False) if post.run_at else "No time"
 
     blocks = []
     for heading, group in groupby(upcoming, key=day):
         lines = []
         for post in group:
-            at = datetime.fromisoformat(post.run_at).astimezone(ZoneInfo(zone)).strftime("%H:%M") if post.run_at else "--:--"
+            at = when.clock(post.run_at, zone) if post.run_at else "--:--"
             held = " ⏸ held" if post.status == Status.HELD else ""
             channel = f" → {escape(post.channel)}" if post.channel else ""
             first = clip_escaped((post.text.splitlines() or [""])[0], 80)
-            lines.append(f"`{at}` #{post.id} {network_label(post)}{channel}{held} — {first}")
+            lines.append(f"`{at}` #{post.id} {platforms.post_label(post)}{channel}{held} — {first}")
         blocks.append(section(f"*{heading}*\n" + "\n".join(lines)))
         if len(blocks) >= 20:
             break
@@ -467,7 +461,7 @@ def queue_blocks(upcoming: list[Post], *, zone: str, limit_days: int | None = No
     return blocks
 
 
-def held_note(pause: PauseRules) -> str:
+def held_note(pause: Pause) -> str:
     if not pause.held:
         return ""
     why = f": “{escape(pause.held_reason)}”" if pause.held_reason else ""
@@ -481,7 +475,7 @@ def queue_message(queue: Queue, *, zone: str) -> dict:
         blocks.append(section(held_note(queue.pause)))
     blocks += queue_blocks(queue.upcoming, zone=zone)
     if queue.attention:
-        listed = ", ".join(f"#{p.id} {network_label(p)} ({p.status})" for p in queue.attention[:10])
+        listed = ", ".join(f"#{p.id} {platforms.post_label(p)} ({p.status})" for p in queue.attention[:10])
         blocks.append(section(f"⚠️ *Needs a human:* {listed} — see the message in each post's thread."))
     if queue.waiting:
         blocks.append(context(f"{queue.waiting} draft{'s' * (queue.waiting != 1)} awaiting approval — `/plume pending`."))
@@ -566,5 +560,5 @@ HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it 
 `/plume hold [reason]` · `/plume resume` — pause or resume all publishing (approvers)
 `/plume cancel <id>` — cancel a post before it goes out
 `/plume guidelines [query]` — search the brand guidelines
-`/plume rules` — approval rules (`/plume rules approvals 2`, `/plume rules own-brief forbid|allow`)
+`/plume approvals` — who approves and how (`/plume approvals 2`, `/plume approvals own-brief forbid|allow`)
 `/plume report [week|month|2026-11-01..2026-11-30] [network] [#channel] [csv]` — briefs, approvals, publishing, engagement and comments, with a chart"""

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.reports import parse
 from bot.slack import blocks
 from bot.slack.api import SlackAPI
-from core import chat, posts
+from core import chat, platforms, posts
 from core.errors import ValidationFailed
 from insights import reports
 from insights.reports import Negative, Report
@@ -95,10 +94,9 @@ def summary(report: Report) -> dict:
     return blocks.message(fallback, [{"type": "header", "text": blocks.plain(title, 150)}, *summary_blocks(report)])
 
 
-def home_blocks(db, zone: str) -> list[dict]:
+def home_blocks(service_reports, zone: str) -> list[dict]:
     """The App Home's “Last 7 days” section, from the same report."""
-    with db.session() as session:
-        report = reports.build(session, reports.last_days(7, zone=zone, name="Last 7 days"))
+    report = service_reports.last_days(7, zone=zone, name="Last 7 days")
     return [{"type": "divider"}, blocks.section("*Last 7 days*"), *summary_blocks(report, compact=True)]
 
 
@@ -173,22 +171,19 @@ def send_files_privately(api: SlackAPI, report: Report, *, user: str, with_csv: 
         _upload_attachments(api, report, channel=posted[0], thread_ts=posted[1], with_csv=with_csv)
 
 
-def command(flows, text: str, *, user: str) -> dict:
-    """`/plume report …` for Flows.cmd_report: the summary to answer with; the files follow in the background."""
-    request = parse(text)
-    period = reports.parse_period(request.period, zone=flows.zone)
-    with flows.db.session() as session:
-        report = reports.build(session, period, network=request.network)
+def command(deps, text: str, *, user: str) -> dict:
+    """`/plume report …`: the summary to answer with; the files follow in the background."""
+    request, report = deps.service.reports.asked(text)
     if request.channel:
         # The summary is posted from here; drawing and uploading the chart take a slow worker.
-        posted = share(flows.api, report, channel=request.channel, with_csv=request.csv, submit=flows.slow.submit)
+        posted = share(deps.api, report, channel=request.channel, with_csv=request.csv, submit=deps.slow.submit)
         if posted is None:
             raise ValidationFailed(f"I couldn't post in {request.channel}. Invite @Plume there (/invite @Plume) "
                                    "and try again.")
         return blocks.notice(f"📊 Report posted in <#{posted}>" + (" with its chart." if not report.empty else "."))
     payload = summary(report)
     if not report.empty:
-        flows.slow.submit(send_files_privately, flows.api, report, user=user, with_csv=request.csv)
+        deps.slow.submit(send_files_privately, deps.api, report, user=user, with_csv=request.csv)
         payload["blocks"].append(blocks.context(f"The chart{' and the CSV' if request.csv else ''} arrive in your "
                                                 "DM with Plume. Share the report with `/plume report … #channel`."))
     return payload
@@ -257,7 +252,7 @@ def flag_spikes(api: SlackAPI, db, spikes: list[Negative]) -> int:
             conversation = chat.conversation(session, post.thread_id)
         if conversation is None:
             continue  # a brief from the terminal: no thread to tell
-        text = (f"⚠️ Comments on post #{post.id} ({blocks.network_label(post)}) turned unusually negative: "
+        text = (f"⚠️ Comments on post #{post.id} ({platforms.post_label(post)}) turned unusually negative: "
                 f"{spike.negative} of {spike.scored} scored comments ({reports.percent(spike.share)}). "
                 "Someone may want to look and reply.")
         told += api.post(conversation.channel, blocks.notice(text), thread_ts=conversation.thread_ts) is not None

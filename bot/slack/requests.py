@@ -1,4 +1,4 @@
-"""Typed requests parsed from Slack payloads: listeners hand these (ids and text only) to the flows."""
+"""Typed requests parsed from Slack payloads: listeners hand these (ids and text only) to the handlers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.operations import read_when
 from bot.slack import blocks
 from core.domain import NETWORKS, Action
 from core.errors import ValidationFailed
+from service.posts import read_when
 
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 ACTIONS = {blocks.APPROVE: Action.APPROVE, blocks.REQUEST_CHANGES: Action.REQUEST_CHANGES,

@@ -109,5 +109,5 @@ def serve(plume) -> int:
     finally:
         server.shutdown()
         server.server_close()
-        app.close(plume)
+        app.close()
     return 0

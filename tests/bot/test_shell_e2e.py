@@ -130,7 +130,7 @@ def test_posts_needing_a_human_are_settled_retried_moved_and_held_from_the_shell
         shown = run_shell(plume, f"queue\nreschedule 1 in 3 days at 10:30\nreschedule 1 {past} 09:00\n"
                                  "reschedule 1 whenever\nhold launch moved\nreschedule 1 tomorrow 9am\nqueue\n"
                                  "resume\ncancel 1\n")
-        assert f"[1] 09:00 #{second.id} LinkedIn · en" in shown
+        assert f"[1] 09:00 #{second.id} LinkedIn · English" in shown
         moved = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=3)).replace(hour=10, minute=30, second=0, microsecond=0)
         assert f"🕘 Post #{second.id} moved to {When(at=moved, zone=ZONE).describe()}." in shown
         assert "is in the past" in shown and "I couldn't read a date or time in “whenever”" in shown
@@ -181,3 +181,52 @@ def test_a_model_that_ignores_a_change_request_is_called_out_on_the_card(make_se
             shown = run_shell(plume, "list\nchanges 1 mention the Lyon shop\n")
     assert "The model left the text as it was after “mention the Lyon shop” — edit it yourself." in shown
     assert "awaiting approval" in shown
+
+
+def test_a_decision_whose_follow_up_fails_is_recorded_and_continue_carries_on(make_settings, monkeypatch):
+    from agents import nodes
+
+    with assemble(make_settings(), quiet=True) as plume:
+        out = io.StringIO()
+        shell = Shell(plume, stdin=io.StringIO(""), stdout=out, user="mia")
+        shell.handle("Announce our Guji roast on LinkedIn")
+        [draft] = plume.service.posts.with_status([Status.AWAITING_APPROVAL])
+        real_schedule = posts.schedule
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the job store is unreachable")
+
+        monkeypatch.setattr(nodes.posts, "schedule", broken)
+        shell.handle("approve 1")
+        shown = out.getvalue()
+        assert f"Your approval of post #{draft.id} is recorded, but scheduling it did not finish" in shown
+        assert "“continue”" in shown and "Nothing was changed" not in shown
+        assert plume.service.posts.get(draft.id).status == Status.APPROVED
+
+        monkeypatch.setattr(nodes.posts, "schedule", real_schedule)
+        shell.handle("approve 1")  # the approval was kept: a second one changes nothing
+        assert "already decided (approved)" in out.getvalue()
+        shell.handle("continue")
+        assert plume.service.posts.get(draft.id).status == Status.SCHEDULED
+
+
+def test_a_storage_error_during_a_decision_changes_nothing_and_the_same_command_works_again(make_settings,
+                                                                                           monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    with assemble(make_settings(), quiet=True) as plume:
+        run_shell(plume, "Announce our Guji roast on LinkedIn\n")
+        [draft] = plume.service.posts.with_status([Status.AWAITING_APPROVAL])
+        real_decide, calls = posts.decide, []
+
+        def locked_once(session, decision, **kwargs):
+            calls.append(decision.post_id)
+            if len(calls) == 1:
+                raise OperationalError("UPDATE posts", {}, Exception("database is locked"))
+            return real_decide(session, decision, **kwargs)
+
+        monkeypatch.setattr(posts, "decide", locked_once)
+        shown = run_shell(plume, "approve 1\napprove 1\n")
+        assert "database is unavailable" in shown and "nothing was changed" in shown
+        assert calls == [draft.id, draft.id]
+        assert plume.service.posts.get(draft.id).status == Status.SCHEDULED

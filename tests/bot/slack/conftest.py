@@ -58,7 +58,7 @@ def running(settings, slack: FakeSlack):
             server.shutdown()
             server.server_close()
             app.wait_idle(30)
-            app.close(plume)
+            app.close()
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.operations import Queue
 from bot.slack import blocks
 from core.domain import Passage, Post, Status, digest
 from core.pause import Pause
+from service import Queue
 
 AT = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 EVIL = "Big news <!channel> <!here> <@U123ABC> <https://evil.example|click> & more"
@@ -135,7 +135,7 @@ def test_edit_modal_is_prefilled_with_text_and_takes_the_time_in_words_in_the_ed
     when = view["blocks"][2]
     assert when["optional"] and when["element"]["type"] == "plain_text_input"
     assert "next Tuesday 9am" in when["element"]["placeholder"]["text"]
-    assert when["hint"]["text"] == "Now Tue 08 Dec 03:00 America/New_York. Leave blank to keep it."
+    assert when["hint"]["text"] == "Now Tue 8 Dec 03:00 America/New_York. Leave blank to keep it."
     assert json.loads(view["private_metadata"])["zone"] == "America/New_York"
 
 

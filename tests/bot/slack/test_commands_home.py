@@ -86,13 +86,14 @@ def test_cancel_by_id(plume_slack):
     assert "cannot become cancelled" in ask(run, f"cancel {post_id}")
 
 
-def test_rules_require_two_approvals_and_forbid_approving_your_own_brief(slack_settings, fake_slack):
+def test_approvals_require_two_approvers_and_forbid_approving_your_own_brief(slack_settings, fake_slack):
     fake_slack.groups["SAPPROVE"] = ["UANA", "UMIA"]
     with running(slack_settings(plume_approvers="UBOSS,SAPPROVE"), fake_slack) as run:
-        assert "Approvals needed per draft: 1" in ask(run, "rules")
-        assert "between 1 and 5" in ask(run, "rules approvals 9")
-        assert "Approvals needed per draft: 2" in ask(run, "rules approvals 2")
-        assert "forbidden" in ask(run, "rules own-brief forbid")
+        assert "is now `/plume approvals`" in ask(run, "rules approvals 2")  # the old name points to the new
+        assert "Approvals needed per draft: 1" in ask(run, "approvals")
+        assert "between 1 and 5" in ask(run, "approvals 9")
+        assert "Approvals needed per draft: 2" in ask(run, "approvals 2")
+        assert "forbidden" in ask(run, "approvals own-brief forbid")
         card = start(run)[0]  # briefed by UANA, a member of the approvers' group
         post_id = int(value(card).split(":")[0])
         run.send.click(blocks.APPROVE, value(card), user="UANA")

@@ -29,11 +29,11 @@ def approve_all(run) -> list[int]:
 
 
 def as_if_sent(run, post_id: int, outcome, **kw):
-    """What the scheduler records after a send, then tells the front ends (as Plume.notify does)."""
+    """What the scheduler records after a send, then tells the front ends (the scheduler's notify hook)."""
     with run.plume.db.session() as session:
         claims.take_for_publishing(session, post_id=post_id)
         post = outcome(session, post_id=post_id, **kw)
-    run.plume.notify(post)
+    run.plume.scheduler.notify_hook(post)  # what the scheduler does after recording an outcome
     run.idle()
     return post
 
@@ -139,7 +139,7 @@ def test_a_post_held_at_start_up_says_why_and_publish_now_releases_it(plume_slac
     with run.plume.db.session() as session:  # what start-up recovery does with a post far past its time
         post = claims.hold_overdue(session, post_id=post_id, reason="its time passed 5 h ago while Plume was "
                                                                     "not running; retry it to publish now, or move it")
-    run.plume.notify(post)
+    run.plume.scheduler.notify_hook(post)  # what the scheduler does after recording an outcome
     run.idle()
     news = news_for(run, post_id)
     text = json.dumps(news, ensure_ascii=False)

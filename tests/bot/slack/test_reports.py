@@ -18,6 +18,7 @@ from core import chat
 from core.db import Database
 from insights import comments, reports
 from insights.sentiment import Scorer
+from service.reports import Reports
 from tests.bot.slack.conftest import running
 from tests.insights import history
 
@@ -205,13 +206,14 @@ def test_plume_report_in_a_terminal_saves_the_chart_and_csv(make_settings, tmp_p
     db = Database(settings.db_url).migrate()
     with pytest.MonkeyPatch.context() as patch:
         history.build(db, patch)
-    db.dispose()
-    assert run(settings, [PERIOD, "csv", "linkedin"], chart=tmp_path / "c.png", csv=tmp_path / "r.csv") == 0
+    asked = Reports(db=db, zone=history.ZONE)
+    assert run(asked, [PERIOD, "csv", "linkedin"], chart=tmp_path / "c.png", csv=tmp_path / "r.csv") == 0
     assert (tmp_path / "c.png").read_bytes().startswith(PNG)
     assert "period,network,linkedin" in (tmp_path / "r.csv").read_text()
     assert "variants drafted" in capsys.readouterr().out
     with pytest.raises(ValidationFailed, match="drop the #channel"):
-        run(settings, ["week", "#general"])
+        run(asked, ["week", "#general"])
+    db.dispose()
 
 
 def test_the_summary_and_the_home_section_are_valid_block_kit(tmp_path):
@@ -227,5 +229,5 @@ def test_the_summary_and_the_home_section_are_valid_block_kit(tmp_path):
     valid_message(slack_reports.summary(full))
     valid_message(slack_reports.summary(reports.Report(period=full.period, network="x")))
     valid_view(blocks.home_view(waiting=[], upcoming=[], zone=history.ZONE, approver=True,
-                                recent=slack_reports.home_blocks(db, history.ZONE)))
+                                recent=slack_reports.home_blocks(Reports(db=db, zone=history.ZONE), history.ZONE)))
     db.dispose()

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.operations import Unreadable, describe, read_when
 from core.errors import ValidationFailed
+from core.when import moment
+from service.posts import Unreadable, read_when
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
 PARIS = ZoneInfo("Europe/Paris")
@@ -24,7 +25,7 @@ def test_a_day_without_an_hour_gets_that_days_good_slot_for_the_network_never_mi
 def test_an_hour_and_a_city_win_over_the_readers_zone_and_are_described_in_theirs():
     when = read_when("move it to next Tuesday 9am Paris", now=NOW, zone="America/New_York")
     assert when.at == datetime(2026, 12, 8, 9, 0, tzinfo=PARIS)
-    assert describe(when.at, "America/New_York") == "Tue 8 Dec 03:00 America/New_York (08:00 UTC)"
+    assert moment(when.at, "America/New_York") == "Tue 8 Dec 03:00 America/New_York (08:00 UTC)"
 
 
 def test_unreadable_is_told_apart_from_refused():

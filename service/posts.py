@@ -1,8 +1,8 @@
-"""Post operations that touch the database and the scheduler together, shared by the shell and Slack."""
+"""Posts after approval: retry, settle, reschedule, cancel, hold and resume; the queue; times in words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from core.domain import Post, Status, digest
 from core.errors import InvalidTransition, ValidationFailed
 from core.when import When, parse_when, unreadable, validate_when
 from publishing import timing
+from service.people import People
 
 RETRYABLE = (Status.FAILED, Status.HELD)  # held: overdue at start-up, or paused; an approver releases it
 ATTENTION = (Status.FAILED, Status.UNKNOWN)
@@ -49,48 +50,65 @@ def read_when(text: str, *, now: datetime, zone: str, held: bool = False, networ
     return validate_when(parsed, now=now, held=held)
 
 
-def describe(iso: str | datetime | None, zone: str) -> str:
-    """A post's time as the reader says it, in their zone: “Tue 8 Dec 09:00 America/New_York (14:00 UTC)”."""
-    if not iso:
-        return "no time yet"
-    at = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
-    return When(at=at.astimezone(UTC), zone=zone).describe()
+class Posts:
+    """Each write is one transaction, validated and audited in core; the scheduler is only woken after the
+    commit, since the posts table decides what is published and when."""
 
-
-class Operations:
-    """Retry, settle, move, cancel, hold, resume and list posts; errors are PlumeErrors to show the user.
-
-    Each write happens in one transaction (validated and audited in core.posts); the scheduler's job
-    is changed after the commit, since the job is only a wake-up call and the database decides.
-    """
-
-    def __init__(self, *, db: Database, scheduler, approvers: list[str], zone: str,
+    def __init__(self, *, db: Database, scheduler, people: People, zone: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.db = db
         self.scheduler = scheduler
-        self.approvers = approvers
+        self.people = people
         self.zone = zone
         self.clock = clock
 
-    @classmethod
-    def of(cls, plume) -> Operations:
-        return cls(db=plume.db, scheduler=plume.scheduler, approvers=plume.settings.approvers,
-                   zone=plume.settings.plume_timezone)
+    @property
+    def approvers(self) -> list[str]:
+        return self.people.approvers
+
+    def _wake(self, post_id: int, at: datetime) -> None:
+        """The posts table decides; the publisher in this process is only told a post may be due sooner.
+        (Commands without a scheduler leave it to the running Plume, which reconciles every few seconds.)"""
+        if self.scheduler is not None:
+            self.scheduler.add(post_id, at)
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    def get(self, post_id: int) -> Post:
+        with self.db.session() as session:
+            return posts.get(session, post_id)
+
+    def for_thread(self, thread_id: str) -> list[Post]:
+        with self.db.session() as session:
+            return posts.for_thread(session, thread_id)
+
+    def with_status(self, statuses: Iterable[Status]) -> list[Post]:
+        with self.db.session() as session:
+            return posts.with_status(session, statuses)
+
+    def paused(self) -> pause.Pause:
+        with self.db.session() as session:
+            return pause.state(session)
+
+    def queue(self) -> Queue:
+        with self.db.session() as session:
+            return Queue(upcoming=posts.with_status(session, [Status.SCHEDULED, Status.HELD]),
+                         attention=posts.with_status(session, ATTENTION),
+                         waiting=len(posts.with_status(session, [Status.AWAITING_APPROVAL])),
+                         pause=pause.state(session))
 
     # --- time in words ----------------------------------------------------------------------------
 
     def when(self, text: str, *, zone: str | None = None, network: str | None = None) -> When:
         """A time in words, read in `zone` (the person's), refused if past or while publishing is on hold."""
-        with self.db.session() as session:
-            held = pause.state(session).held
-        return read_when(text, now=self.clock(), zone=zone or self.zone, held=held, network=network)
+        return read_when(text, now=self.clock(), zone=zone or self.zone, held=self.paused().held, network=network)
 
     # --- a post that needs a human ----------------------------------------------------------------
 
     def retry(self, *, post_id: int, actor: str, when: str | None = None, zone: str | None = None) -> Post:
         """An approver puts a failed (or held) post back on the schedule: now, or at a time in words."""
-        with self.db.session() as session:
-            post = posts.get(session, post_id)
+        self.people.refresh()
+        post = self.get(post_id)
         at = self.when(when, zone=zone, network=post.network).at if when and when.strip() else self.clock()
         with self.db.session() as session:
             post = posts.get(session, post_id)
@@ -105,7 +123,7 @@ class Operations:
                 raise ValidationFailed(f"Post #{post_id}'s text changed after it was approved, so it cannot go out "
                                        "as it is; start a new brief with the text you want.")
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self.scheduler.add(post.id, at)
+        self._wake(post.id, at)
         return post
 
     def settle(self, *, post_id: int, actor: str, posted: bool) -> Post:
@@ -114,50 +132,49 @@ class Operations:
         Sending again keeps the post's idempotency key, so a network that honours it (Mastodon, the
         webhook) or looks it up (Bluesky) still cannot end up with two copies.
         """
+        self.people.refresh()
         with self.db.session() as session:
             post = posts.settle_unknown(session, post_id=post_id, actor=actor, posted=posted,
                                         approvers=self.approvers)
             if posted:
                 return post
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=self.clock(), approvers=self.approvers)
-        self.scheduler.add(post.id, self.clock())
+        self._wake(post.id, self.clock())
         return post
 
     # --- the schedule ----------------------------------------------------------------------------
 
     def reschedule(self, *, post_id: int, actor: str, when: str, zone: str | None = None) -> Post:
         """Move a scheduled post to a time in words; a failed or held one is retried at that time."""
-        with self.db.session() as session:
-            current = posts.get(session, post_id)
+        self.people.refresh()
+        current = self.get(post_id)
         at = self.when(when, zone=zone, network=current.network).at
         if current.status in RETRYABLE:
             return self.retry(post_id=post_id, actor=actor, when=when, zone=zone)
         with self.db.session() as session:
             post = posts.move(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self.scheduler.add(post.id, at)
+        self._wake(post.id, at)
         return post
 
     def cancel(self, *, post_id: int, actor: str, reason: str = "") -> Post:
+        self.people.refresh()
         with self.db.session() as session:
             post = posts.cancel(session, post_id=post_id, actor=actor, reason=reason, approvers=self.approvers)
-        self.scheduler.remove(post.id)
+        if self.scheduler is not None:
+            self.scheduler.remove(post.id)
         return post
 
     def hold(self, *, actor: str, reason: str = "") -> list[Post]:
         """Pause all publishing at once; returns the scheduled posts that now wait (they keep their place)."""
+        self.people.refresh()
         with self.db.session() as session:
             return pause.hold_all(session, actor=actor, approvers=self.approvers, reason=reason)
 
     def resume(self, *, actor: str) -> list[Post]:
         """End the pause; scheduled posts go out in order, overdue ones first."""
+        self.people.refresh()
         with self.db.session() as session:
             resumed = pause.resume_all(session, actor=actor, approvers=self.approvers)
-        self.scheduler.wake()
+        if self.scheduler is not None:
+            self.scheduler.wake()
         return resumed
-
-    def queue(self) -> Queue:
-        with self.db.session() as session:
-            return Queue(upcoming=posts.with_status(session, [Status.SCHEDULED, Status.HELD]),
-                         attention=posts.with_status(session, ATTENTION),
-                         waiting=len(posts.with_status(session, [Status.AWAITING_APPROVAL])),
-                         pause=pause.state(session))
