@@ -108,6 +108,9 @@ def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> 
                 tag, number = f"[{number}] ", number + 1
             lines.append(f"  {tag}{at:%H:%M} #{post.id} {label(post.network)} · {post.locale}{channel}{held}  {first}"
                          if at else f"  {tag}#{post.id} {label(post.network)} · {post.locale}{held}  {first}")
+            if post.waiting and at:  # the network asked for the wait (a daily cap…): say how long is left
+                left = max(at - datetime.now(UTC), timedelta(0))
+                lines.append(f"      ⏳ {_left(left)} left: {post.waiting.split(';')[0][:90]}")
     if queue.upcoming:
         lines.append(f"Times in {zone}.")
     if queue.attention:
@@ -115,6 +118,11 @@ def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> 
     if queue.waiting:
         lines.append(f"{queue.waiting} draft(s) awaiting approval.")
     return lines
+
+
+def _left(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def print_queue(plume, out: TextIO = sys.stdout) -> int:
