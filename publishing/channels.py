@@ -292,7 +292,7 @@ def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path, storage: 
     missing = [f for f in sorted(kind.required) if entry.get(f) in (None, "")]
     if missing:
         raise ConfigError(f"Channel {name} ({kind_name}) is missing {', '.join(missing)}")
-    for secret in kind.secrets:
+    for secret in kind.secrets & set(entry):
         if not ENV_REF.fullmatch(str(entry[secret]).strip()):
             raise ConfigError(f"Channel {name}: `{secret}` must be an environment reference like "
                               f"${{{name.upper().replace('-', '_')}_{secret.upper()}}}, never the secret itself")
