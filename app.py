@@ -90,9 +90,10 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     from publishing.channels import Channels
     from publishing.scheduler import Scheduler
 
-    channels = Channels.load(settings)  # a bad channels file stops Plume before anything starts
-    logs.protect(channels.secrets())
+    Channels.load(settings)  # a bad channels file stops Plume before anything starts
     db = Database(settings.db_url).migrate()
+    channels = Channels.load(settings, db=db)  # with the database: images and stored tokens
+    logs.protect(channels.secrets())
     knowledge = KnowledgeStore(settings)
     if knowledge.count() == 0 and settings.plume_kit.is_dir():
         if not quiet:
@@ -221,9 +222,16 @@ def cmd_rules(settings: Settings, args) -> int:
 
 def cmd_channels(settings: Settings, args) -> int:
     """Where approved posts go: list the configured channels, or check one's credentials without posting."""
+    from core.db import Database
     from publishing.channels import Channels
 
-    channels = Channels.load(settings)
+    if args.action == "connect":
+        from publishing.oauth import connect
+
+        print(connect(settings, args.name or ""))
+        return 0
+    db = Database(settings.db_url).migrate()
+    channels = Channels.load(settings, db=db)
     if args.action == "test":
         if not args.name:
             known = ", ".join(row["name"] for row in channels.describe())
@@ -241,6 +249,8 @@ def cmd_channels(settings: Settings, args) -> int:
         where = " · ".join(part for part in (row["timezone"], row["country"]) if part)
         print(f"  {row['name']:<20} {row['kind']:<9} serves {row['serves']:<30} {row['account']}"
               + (f"  [{where}]" if where else "") + (f"  ({row['note']})" if row["note"] else ""))
+        if row["token"]:
+            print(f"  {'':<20} token: {row['token']}")
     print("Check credentials without posting: `plume channels test NAME`.")
     return 0
 
@@ -383,9 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     rules_cmd.add_argument("action", nargs="?", choices=["list", "accept", "dismiss"], default="list")
     rules_cmd.add_argument("numbers", nargs="*", type=int, metavar="N")
     rules_cmd.add_argument("--json", action="store_true")
-    channels_cmd = sub.add_parser("channels", help="where approved posts go: list channels, or `test NAME` "
+    channels_cmd = sub.add_parser("channels", help="where approved posts go: list channels (with token expiry), `test NAME`, or `connect NAME` (OAuth) "
                                                    "to check credentials without posting")
-    channels_cmd.add_argument("action", nargs="?", choices=["list", "test"], default="list")
+    channels_cmd.add_argument("action", nargs="?", choices=["list", "test", "connect"], default="list")
     channels_cmd.add_argument("name", nargs="?")
     channels_cmd.add_argument("--json", action="store_true")
     metrics_cmd = sub.add_parser("import-metrics", help="import post engagement exported from X or LinkedIn "

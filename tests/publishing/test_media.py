@@ -206,3 +206,33 @@ def test_the_webhook_carries_the_images_in_its_signed_body(home, uploads):
                          uploads=uploads).publish(a_post("New roast.", media=[image(home)]), key="k-w")
         [item] = fake.posts[0]["media"]
         assert base64.b64decode(item["data_base64"]) == png() and item["alt"].startswith("A cup")
+
+
+def test_the_queue_shows_how_long_a_post_the_network_made_wait_has_left():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.operations import Queue
+    from bot.shell import queue_lines
+    from core.domain import Post
+
+    at = datetime.now(UTC) + timedelta(hours=5, minutes=30)
+    waiting = Post(id=7, thread_id="t", network="linkedin", locale="en", text="Guji", status="scheduled", version=1,
+                   run_at=at.isoformat(), waiting=f"LinkedIn is rate-limiting channel li (daily limit); waiting until "
+                                                 f"{at:%a %d %b %H:%M} UTC")
+    lines = queue_lines(Queue(upcoming=[waiting], attention=[], waiting=0), "UTC")
+    [line] = [line for line in lines if "⏳" in line]
+    assert line.strip().startswith("⏳ 5 h 2") and "daily limit" in line and len(line) < 120
+
+
+def test_a_wrong_mastodon_visibility_stops_the_channels_file_at_load(tmp_path):
+    from core.errors import ConfigError
+    from publishing.channels import Channels
+
+    (tmp_path / "c.yaml").write_text("channels:\n  - name: m\n    kind: mastodon\n    base_url: https://m.example\n"
+                                     "    token: ${M}\n    visibility: friends\n")
+    with pytest.raises(ConfigError, match="visibility must be one of public, unlisted, private, direct"):
+        Channels.from_file(tmp_path / "c.yaml", outbox=tmp_path / "o", env={"M": "t"})
+    (tmp_path / "c.yaml").write_text("channels:\n  - name: li\n    kind: linkedin\n    token: ${L}\n"
+                                     "    author: acme\n")
+    with pytest.raises(ConfigError, match="author must be urn:li:organization"):
+        Channels.from_file(tmp_path / "c.yaml", outbox=tmp_path / "o", env={"L": "t"})
