@@ -114,7 +114,7 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once_on_sqlite
 
 
 @pytest.mark.postgres
-def test_two_processes_refreshing_at_once_spend_the_refresh_token_once_on_postgres(fake, pg_url):
+def test_two_processes_refreshing_at_once_spend_the_refresh_token_once_on_postgres(fake, pg_url):  # noqa: F811
     database = Database(pg_url).migrate()
     try:
         got = two_refreshes_at_once(fake, database)
