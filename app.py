@@ -141,11 +141,12 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     from publishing.channels import Channels
     from publishing.scheduler import Scheduler
 
-    channels = Channels.load(settings)  # a bad channels file stops Plume before anything starts
-    logs.protect(channels.secrets())
+    Channels.load(settings)  # a bad channels file stops Plume before anything starts
     profile = load_profile(settings.plume_kit)
     listeners: list[Callable[[Post], None]] = []
     with database(settings) as db, knowledge_store(settings, db=db, quiet=quiet) as knowledge:
+        channels = Channels.load(settings, db=db)  # with the database: images and stored tokens
+        logs.protect(channels.secrets())
         scheduler = Scheduler(db=db, publisher=channels.router(), route=channels.route, home=settings.plume_home,
                               grace=settings.plume_publish_grace, hold=settings.plume_hold,
                               notify=lambda post: [hear(post) for hear in list(listeners)])

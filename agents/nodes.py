@@ -173,7 +173,8 @@ def check(state: BriefState, runtime: Runtime[Context]) -> dict:
             source = sources.get(variant["network"]) if variant["locale"] != brief.locales[0] else None
             found = checks.run(variant["text"], network=platform(runtime.context, variant["network"]),
                                locale=variant["locale"],
-                               profile=profile, brief_text=brief.text, source_text=source)
+                               profile=profile, brief_text=brief.text, source_text=source,
+                               media=variant.get("media"))
             variant = {**variant, "checks": [c.to_dict() for c in found]}
         checked.append(variant)
     return {"variants": checked}

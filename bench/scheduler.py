@@ -8,12 +8,19 @@ post is `published`. A counting wrapper around the outbox sees every send, so a 
 Target: all published within 60 s of their time, 0 duplicates.
 
 Prints one JSON line: published, duplicates, p50/p99/max lateness (s), throughput (posts/s).
+
+`--with-images` measures images instead: each network's publisher (X, Mastodon, Bluesky, LinkedIn)
+sends `--image-posts` posts with one image to its loopback fake (tests/fakes/networks), and reports
+the upload time per image; then, per network, a post whose send fails after its image was uploaded
+(a crash between upload and post) is sent again: it must make one post from one upload.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -141,6 +148,81 @@ def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def with_images(count: int) -> dict:
+    """Upload time per network fake, and one post from one upload after a failure in between."""
+    import io
+
+    from PIL import Image
+
+    from core import media
+    from publishing.publishers import NotSent, Timeouts
+    from publishing.publishers.bluesky import BlueskyPublisher
+    from publishing.publishers.linkedin import LinkedInPublisher
+    from publishing.publishers.mastodon import MastodonPublisher
+    from publishing.publishers.x import XPublisher
+    from publishing.uploads import Uploads
+    from tests.fakes.networks.bluesky import FakeBluesky
+    from tests.fakes.networks.linkedin import FakeLinkedIn
+    from tests.fakes.networks.mastodon import FakeMastodon
+    from tests.fakes.networks.x import FakeX
+
+    folder = Path(tempfile.mkdtemp(prefix="plume-bench-images-"))
+    db = Database(f"sqlite:///{folder / 'plume.db'}").migrate()
+    uploads = Uploads(home=folder, db=db)
+    quick = Timeouts(connect=2, read=10)
+    makers = {
+        "x": (FakeX, lambda f: XPublisher(name="x", token=f.token, base_url=f.base_url, timeouts=quick, uploads=uploads)),
+        "mastodon": (FakeMastodon, lambda f: MastodonPublisher(name="m", base_url=f.base_url, token=f.token,
+                                                               timeouts=quick, uploads=uploads)),
+        "bluesky": (FakeBluesky, lambda f: BlueskyPublisher(name="b", handle=f.handle, password=f.password,
+                                                            base_url=f.base_url, timeouts=quick, uploads=uploads)),
+        "linkedin": (FakeLinkedIn, lambda f: LinkedInPublisher(name="l", token=f.token, author="urn:li:organization:1",
+                                                               base_url=f.base_url, timeouts=quick, uploads=uploads)),
+    }
+    report = {}
+    try:
+        for network, (fake_class, make) in makers.items():
+            with fake_class() as fake:
+                if network == "mastodon":
+                    fake.processing_polls = 1  # one 202 → 206 → 200 round, as a real server often needs
+                publisher, timings = make(fake), []
+                for n in range(count + 1):
+                    out = io.BytesIO()
+                    Image.new("RGB", (1200, 800), (n % 256, 90, 40)).save(out, "JPEG", quality=85)
+                    item = media.store(folder, out.getvalue(), f"img-{n}.jpg")
+                    item.alt = f"Bench image {n}"
+                    post = Post(id=n + 1, thread_id="bench", network=network, locale="en", text=f"Bench post {n}",
+                                status="publishing", version=1, media=[item.to_dict()])
+                    if n == count:  # the crash case: the post is refused after its image went up
+                        fake.fail(503 if network == "mastodon" else 429)
+                        before = fake.uploads
+                        with contextlib.suppress(NotSent):  # refused after the upload, as a crash would
+                            publisher.publish(post, key=f"{network}-{n}")
+                        publisher.publish(post, key=f"{network}-{n}")
+                        crash = {"posts": sum(1 for p in fake.posts if _text(p) == post.text),
+                                 "uploads": fake.uploads - before}
+                        continue
+                    started = time.perf_counter()
+                    uploads.ensure(key=f"{network}-{n}", channel=publisher.name, media=post.media,
+                                   upload=(lambda i, d, p=publisher: p._upload(i, d, p._author_urn()))
+                                   if network == "linkedin" else publisher._upload)
+                    timings.append(time.perf_counter() - started)
+                    publisher.publish(post, key=f"{network}-{n}")
+                report[network] = {"upload_ms_p50": round(percentile(timings, 50) * 1000, 1),
+                                   "upload_ms_p95": round(percentile(timings, 95) * 1000, 1),
+                                   "posts": len(fake.posts), "resend_after_crash": crash,
+                                   "ok": crash == {"posts": 1, "uploads": 1} and len(fake.posts) == count + 1}
+    finally:
+        db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"images": report, "met": all(r["ok"] for r in report.values())}
+
+
+def _text(post: dict) -> str:
+    """A fake's stored post as text (Mastodon keeps HTML paragraphs)."""
+    return post.get("text") or post.get("commentary") or re.sub("<[^>]+>", "", post.get("content", ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10000)
@@ -150,7 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-jobs", dest="jobs", action="store_false",
                         help="no APScheduler wake-ups: the reconciler alone finds the due posts")
     parser.add_argument("--lead", type=float, default=3.0, help="seconds between the end of the setup and the due time")
+    parser.add_argument("--with-images", action="store_true", help="measure image uploads per network fake instead")
+    parser.add_argument("--image-posts", type=int, default=50)
     args = parser.parse_args(argv)
+    if args.with_images:
+        result = with_images(args.image_posts)
+        print(json.dumps(result))
+        return 0 if result["met"] else 1
     result = run(args.posts, database_url=args.database_url, workers=args.workers, jobs=args.jobs, lead=args.lead)
     print(json.dumps(result))
     return 0 if result["met"] else 1

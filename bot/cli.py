@@ -141,7 +141,17 @@ def cmd_channels(settings, args) -> int:
     """Where approved posts go: list the configured channels, or check one's credentials without posting."""
     from publishing.channels import Channels
 
-    channels = Channels.load(settings)
+    if args.action == "connect":
+        from publishing.oauth import connect
+
+        print(connect(settings, args.name or ""))
+        return 0
+    with app.database(settings) as db:
+        channels = Channels.load(settings, db=db)
+        return show_channels(channels, args)
+
+
+def show_channels(channels, args) -> int:
     if args.action == "test":
         if not args.name:
             known = ", ".join(row["name"] for row in channels.describe())
@@ -159,7 +169,9 @@ def cmd_channels(settings, args) -> int:
         where = " · ".join(part for part in (row["timezone"], row["country"]) if part)
         print(f"  {row['name']:<20} {row['kind']:<9} serves {row['serves']:<30} {row['account']}"
               + (f"  [{where}]" if where else "") + (f"  ({row['note']})" if row["note"] else ""))
-    print("Check credentials without posting: `plume channels test NAME`.")
+        if row["token"]:
+            print(f"  {'':<20} token: {row['token']}")
+    print("Check credentials without posting: `plume channels test NAME`; get tokens with `plume channels connect NAME`.")
     return 0
 
 
@@ -276,9 +288,10 @@ def parser() -> argparse.ArgumentParser:
     rules_cmd.add_argument("action", nargs="?", choices=["list", "accept", "dismiss"], default="list")
     rules_cmd.add_argument("numbers", nargs="*", type=int, metavar="N")
     rules_cmd.add_argument("--json", action="store_true")
-    channels_cmd = sub.add_parser("channels", help="where approved posts go: list channels, or `test NAME` "
-                                                   "to check credentials without posting")
-    channels_cmd.add_argument("action", nargs="?", choices=["list", "test"], default="list")
+    channels_cmd = sub.add_parser("channels", help="where approved posts go: list channels (with token expiry), "
+                                                   "`test NAME` to check credentials without posting, or "
+                                                   "`connect NAME` to get tokens through the network's OAuth")
+    channels_cmd.add_argument("action", nargs="?", choices=["list", "test", "connect"], default="list")
     channels_cmd.add_argument("name", nargs="?")
     channels_cmd.add_argument("--json", action="store_true")
     metrics_cmd = sub.add_parser("import-metrics", help="import post engagement exported from X or LinkedIn "

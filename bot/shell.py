@@ -94,6 +94,9 @@ def queue_lines(queue: Queue, zone: str, *, first_number: int | None = None) -> 
                 tag, number = f"[{number}] ", number + 1
             at = f"{when.clock(post.run_at, zone)} " if post.run_at else ""
             lines.append(f"  {tag}{at}#{post.id} {platforms.post_label(post)}{channel}{held}  {first}")
+            if post.waiting and post.run_at:  # the network asked for the wait (a daily cap…): say how long is left
+                left = datetime.fromisoformat(post.run_at) - datetime.now(UTC)
+                lines.append(f"      ⏳ {when.duration(left)} left: {post.waiting.split(';')[0][:90]}")
     if queue.upcoming:
         lines.append(f"Times in {zone}.")
     if queue.attention:

@@ -48,6 +48,8 @@ PLACEHOLDERS = "placeholders"
 LINK_FORMAT = "link_format"
 DO_NOT_TRANSLATE = "do_not_translate"
 GLOSSARY = "glossary"
+ALT_TEXT = "alt_text"
+MEDIA_LIMITS = "media_limits"
 
 _WORD_BEFORE = r"(?<![\p{L}\p{M}\p{N}_])"
 _WORD_AFTER = r"(?![\p{L}\p{M}\p{N}_])"
@@ -83,8 +85,11 @@ def run(
     profile: BrandProfile,
     brief_text: str = "",
     source_text: str | None = None,
+    media: list[dict] | None = None,
 ) -> list[Check]:
-    """Every check for one variant; `network` is a name or a `Platform` (e.g. with a tag cap)."""
+    """Every check for one variant; `network` is a name or a `Platform` (e.g. with a tag cap).
+
+    `media` (Media dicts) adds the image checks: alt text on each, and the network's limits."""
     platform = network if isinstance(network, Platform) else platforms.get(network)
     written = _nfc(text)
     checks = [
@@ -103,6 +108,8 @@ def run(
         link_format(written),
         locale_format(written, locale),
     ]
+    if media:
+        checks += [alt_text(media), media_limits(media, platform)]
     if equivalents := profile.hashtag_equivalents(locale):
         checks.append(local_hashtags(written, equivalents, locale))
     if source_text is not None:
@@ -130,6 +137,30 @@ def summary(checks: Iterable[Check | dict]) -> str:
     counts = [_count(len(errors), "problem")] if errors else []
     counts += [_count(len(warnings), "warning")] if warnings else []
     return f"{', '.join(counts)}: " + "; ".join(c.message for c in errors + warnings)
+
+
+# ---------------------------------------------------------------------------
+# Images
+
+
+def alt_text(media: list[dict]) -> Check:
+    """An error without alt text on every image: people who cannot see it get nothing otherwise."""
+    missing = [m.get("filename") or m["sha256"][:12] for m in media if not (m.get("alt") or "").strip()]
+    if missing:
+        return Check(ALT_TEXT, False, f"Alt text missing for {_quote(missing)}: describe each image before approval")
+    return Check(ALT_TEXT, True, f"Alt text on {_count(len(media), 'image')}")
+
+
+def media_limits(media: list[dict], platform: Platform) -> Check:
+    """Type, bytes, pixels and count per post, as the network documents them."""
+    from core import media as store  # Pillow is only loaded where images are handled
+
+    problems = [problem for item in media for problem in store.check(item, platform)]
+    if len(media) > platform.media.max_count:
+        problems.insert(0, f"{len(media)} images; {platform.label} takes up to {platform.media.max_count} per post")
+    if problems:
+        return Check(MEDIA_LIMITS, False, "; ".join(problems))
+    return Check(MEDIA_LIMITS, True, f"{_count(len(media), 'image')} within {platform.label}'s limits")
 
 
 # ---------------------------------------------------------------------------

@@ -50,8 +50,8 @@ def claim_due(session: Session, *, at: datetime, limit: int, route=None, post_id
     rows = session.scalars(query.execution_options(populate_existing=True)).all()
     for row in rows:
         try:
-            if row.approved_hash != digest(row.text):
-                raise ValidationFailed("the text changed after it was approved; approve it again")
+            if row.approved_hash != digest(row.text, row.media):
+                raise ValidationFailed("the text or its images changed after it was approved; approve it again")
             channel = row.channel or (route(row.network) if route else None)
         except PlumeError as refused:
             claim.refused.append(transition(session, post_id=row.id, to=Status.FAILED, actor="plume",
@@ -80,7 +80,8 @@ def transition_many(session: Session, *, to: Status, action: str, moves: dict[in
             continue
         changes = dict(moves[row.id])
         reason = changes.pop("reason", "")
-        values = {"status": str(to), "updated_at": at, "last_actor": actor, "last_reason": reason, **changes}
+        values = {"status": str(to), "updated_at": at, "last_actor": actor, "last_reason": reason, "waiting": "",
+                  **changes}
         params.append({"b_id": row.id, "b_status": row.status, "b_version": row.version,
                        **{f"v_{k}": v for k, v in values.items()}})
         events.append({"at": at, "actor": actor, "action": action, "post_id": row.id, "from_status": row.status,

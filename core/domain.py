@@ -38,9 +38,15 @@ class Action(StrEnum):
     REJECT = "reject"
 
 
-def digest(text: str) -> str:
-    """The approved-hash: what was approved is exactly what gets published."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def digest(text: str, media: list[dict] | None = None) -> str:
+    """The approved-hash: what was approved is exactly what gets published, images and alt text included.
+
+    A post without images hashes its text alone, so hashes stored before images existed still match.
+    """
+    signed = text
+    if media:
+        signed += "".join(f"\x00{m['sha256']}\x00{m.get('alt', '')}" for m in media)
+    return hashlib.sha256(signed.encode("utf-8")).hexdigest()
 
 
 class Record:
@@ -92,6 +98,30 @@ class Check(Record):
 
 
 @dataclass
+class Media(Record):
+    """One image attached to a post, kept by content under PLUME_HOME/media (core.media)."""
+
+    sha256: str
+    filename: str
+    mime: str
+    size: int  # bytes
+    width: int
+    height: int
+    alt: str = ""  # required before approval: what the image shows, for people who cannot see it
+
+
+@dataclass
+class LinkCard(Record):
+    """What a link preview shows, read from the page's OpenGraph tags when drafting."""
+
+    url: str
+    title: str = ""
+    description: str = ""
+    image: dict | None = None  # a Media dict (the thumbnail, stored like any image), or None
+    note: str = ""  # why there is no card or no thumbnail (offline, refused, too large…)
+
+
+@dataclass
 class Variant(Record):
     network: str
     locale: str
@@ -106,6 +136,8 @@ class Variant(Record):
     time_reason: str = ""
     post_id: int | None = None
     version: int = 1
+    media: list[dict] = field(default_factory=list)  # Media dicts, each with this locale's alt text
+    link_card: dict | None = None  # a LinkCard dict for the first link, when one was fetched
 
     @property
     def key(self) -> str:
@@ -156,6 +188,9 @@ class Post(Record):
     attempts: int = 0
     last_actor: str | None = None
     last_reason: str = ""
+    media: list[dict] = field(default_factory=list)  # Media dicts; each localized post has its own alt text
+    link_card: dict | None = None  # a LinkCard dict
+    waiting: str = ""  # why the network made this post wait until run_at (a daily cap…); shown in the queue
 
 
 @dataclass

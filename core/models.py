@@ -65,6 +65,9 @@ class PostRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # sends the network certainly refused
     last_actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_reason: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list] = mapped_column(JSON, default=list)  # Media dicts (core.domain.Media)
+    link_card: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # a LinkCard dict
+    waiting: Mapped[str] = mapped_column(Text, default="")  # the network asked this post to wait, and why
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -80,6 +83,35 @@ class AuditRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class UploadRow(Base):
+    """An image already uploaded to a network for one post: a resend reuses it instead of uploading again."""
+
+    __tablename__ = "media_uploads"
+
+    publish_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(100), primary_key=True)
+    remote: Mapped[dict] = mapped_column(JSON, default=dict)  # the network's id or blob reference
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TokenRow(Base):
+    """A channel's OAuth tokens, encrypted with PLUME_SECRET_KEY (publishing.tokens)."""
+
+    __tablename__ = "channel_tokens"
+
+    channel: Mapped[str] = mapped_column(String(100), primary_key=True)
+    network: Mapped[str] = mapped_column(String(20))
+    access: Mapped[str] = mapped_column(Text)  # Fernet token of the access token
+    refresh: Mapped[str | None] = mapped_column(Text, nullable=True)  # Fernet token of the refresh token
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)  # client id, token URL, scopes: no secrets
+    generation: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every refresh
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- Slack

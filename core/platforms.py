@@ -225,6 +225,11 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return text
 
 
+def link_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every link, as `urls` finds them."""
+    return _url_spans(text)
+
+
 def urls(text: str) -> list[str]:
     """Links in the text, with or without a scheme (https://lumen.coffee/x, lumen.coffee/x)."""
     return [text[start:end] for start, end in _url_spans(text)]
@@ -335,6 +340,45 @@ def utf16_length(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class MediaLimits:
+    """What images one post may carry on a network, from that network's own documentation."""
+
+    max_count: int
+    types: frozenset[str]  # MIME types the network takes for images
+    max_bytes: int
+    max_pixels: int | None = None  # width × height
+    max_side: int | None = None  # pixels on the longer side
+    max_alt: int | None = None  # characters of alt text
+
+
+_JPEG_PNG = frozenset({"image/jpeg", "image/png"})
+_COMMON = _JPEG_PNG | {"image/gif", "image/webp"}
+MEDIA_LIMITS = {
+    # POST /2/media/upload: images up to 5 MB, JPEG/PNG/GIF/WEBP, 4 per post, alt text ≤ 1000 characters
+    # (docs.x.com/x-api/media/quickstart/media-upload-chunked, …/media/metadata-create).
+    "x": MediaLimits(4, _COMMON, 5 * 1024 * 1024, max_side=8192, max_alt=1000),
+    # app.bsky.embed.images: at most 4 images, each blob ≤ 1,000,000 bytes, accept image/*
+    # (lexicons/app/bsky/embed/images.json); the app takes JPEG, PNG, GIF (first frame) and WEBP.
+    "bluesky": MediaLimits(4, _COMMON, 1_000_000, max_alt=2000),
+    # Mastodon 4.x (app/models/media_attachment.rb): IMAGE_LIMIT 16 MB, MAX_MATRIX_LIMIT 33,177,600
+    # pixels (7680×4320), 4 attachments per status, MAX_DESCRIPTION_LENGTH 1500.
+    "mastodon": MediaLimits(4, _COMMON | {"image/heic", "image/heif", "image/avif"}, 16 * 1024 * 1024,
+                            max_pixels=33_177_600, max_alt=1500),
+    # Images API (learn.microsoft.com/linkedin/marketing/community-management/shares/images-api):
+    # JPG, GIF, PNG; fewer than 36,152,320 pixels; a multi-image post has 2 to 20 images.
+    "linkedin": MediaLimits(20, frozenset({"image/jpeg", "image/png", "image/gif"}), 8 * 1024 * 1024,
+                            max_pixels=36_152_319, max_alt=4086),
+    # Threads API media (developers.facebook.com/docs/threads/overview): JPEG/PNG, 8 MB, side ≤ 1440
+    # is resized, carousels of up to 20 items.
+    "threads": MediaLimits(20, _JPEG_PNG, 8 * 1024 * 1024, max_side=1440),
+    # Instagram Graph API content publishing: JPEG only, 8 MB, carousels of up to 10.
+    "instagram": MediaLimits(10, frozenset({"image/jpeg"}), 8 * 1024 * 1024, max_side=1440),
+    # Facebook Pages photos: JPEG, PNG, GIF, BMP, TIFF…; under 4 MB is the documented recommendation.
+    "facebook": MediaLimits(10, _COMMON | {"image/bmp", "image/tiff"}, 4 * 1024 * 1024),
+}
+
+
+@dataclass(frozen=True)
 class Platform:
     """One network's rules. Limits are hard limits where the network has one, else house limits."""
 
@@ -346,6 +390,8 @@ class Platform:
     max_links: int
     tone: str
     counter: Callable[[str], int] = field(repr=False, compare=False)
+    media: MediaLimits = field(default=MediaLimits(4, frozenset({"image/jpeg", "image/png"}), 5 * 1024 * 1024),
+                               repr=False, compare=False)
 
     def length(self, text: str) -> int:
         """Length exactly as this network counts it (compare with `max_length`)."""
@@ -407,6 +453,7 @@ _PLATFORMS = {
     )
 }
 
+_PLATFORMS = {name: dataclasses.replace(p, media=MEDIA_LIMITS[name]) for name, p in _PLATFORMS.items()}
 ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "bsky": "bluesky"}
 ALL: tuple[Platform, ...] = tuple(_PLATFORMS[name] for name in NETWORKS)
 

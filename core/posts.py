@@ -24,6 +24,7 @@ def to_post(row: PostRow) -> Post:
         approved_at=iso(row.approved_at), approved_hash=row.approved_hash,
         published_at=iso(row.published_at), external_ref=row.external_ref, external_url=row.external_url,
         channel=row.channel, publish_key=row.publish_key, attempts=row.attempts or 0, last_actor=row.last_actor, last_reason=row.last_reason or "",
+        media=list(row.media or []), link_card=row.link_card, waiting=row.waiting or "",
     )
 
 
@@ -90,7 +91,9 @@ def transition(session: Session, *, post_id: int, to: Status, actor: str, action
         raise InvalidTransition(
             f"Post #{post_id} changed since you saw it (now version {row.version}); look at the new version first.",
             current=current, decided_by=row.last_actor)
-    values = {"status": str(to), "updated_at": now(), "last_actor": actor, "last_reason": reason, **changes}
+    # A network's "wait until" note lasts only until the post moves again.
+    values = {"status": str(to), "updated_at": now(), "last_actor": actor, "last_reason": reason, "waiting": "",
+              **changes}
     done = session.execute(
         update(PostRow).where(PostRow.id == post_id, PostRow.status == current, PostRow.version == row.version)
         .values(**values).execution_options(synchronize_session=False))
@@ -111,7 +114,7 @@ def present(session: Session, *, thread_id: str, variant: Variant, citations: li
     """
     fields = dict(text=variant.text, checks=variant.checks, warnings=variant.warnings,
                   rationale=variant.rationale, offline=variant.offline, time_reason=variant.time_reason,
-                  run_at=parse_time(variant.proposed_at))
+                  run_at=parse_time(variant.proposed_at), media=variant.media, link_card=variant.link_card)
     if variant.post_id is None:
         existing = session.scalars(select(PostRow).where(
             PostRow.thread_id == thread_id, PostRow.network == variant.network, PostRow.locale == variant.locale,
@@ -131,7 +134,8 @@ def present(session: Session, *, thread_id: str, variant: Variant, citations: li
         raise NotFound(f"There is no post #{variant.post_id}.")
     if row.status == Status.AWAITING_APPROVAL:
         return to_post(row)  # already presented (a node re-ran after a crash)
-    bump = 1 if variant.text != row.text else 0  # an edit already counted its own version
+    # An edit already counted its own version; new images or alt text are a new version too.
+    bump = 1 if variant.text != row.text or variant.media != list(row.media or []) else 0
     return transition(session, post_id=row.id, to=Status.AWAITING_APPROVAL, actor=actor,
                       action="post.revised", version=row.version + bump,
                       citations=citations, **fields)
@@ -162,9 +166,12 @@ def decide(session: Session, decision: Decision, *, approvers: list[str]) -> Pos
         if needed > 1 and not _enough_votes(session, decision, needed):
             return get(session, post_id)
         post = get(session, post_id)
+        if unlabelled := [m.get("filename") or m["sha256"][:12] for m in post.media if not m.get("alt", "").strip()]:
+            raise ValidationFailed(f"Post #{post_id} has an image without alt text ({', '.join(unlabelled)}); "
+                                   "describe each image for people who cannot see it, then approve.")
         return transition(session, post_id=post_id, to=Status.APPROVED, actor=actor, action="post.approved",
                           reason=reason, expect_version=decision.version, approved_by=actor,
-                          approved_at=now(), approved_hash=digest(post.text))
+                          approved_at=now(), approved_hash=digest(post.text, post.media))
     if action is Action.REJECT:
         return transition(session, post_id=post_id, to=Status.REJECTED, actor=actor, action="post.rejected",
                           reason=reason, expect_version=decision.version)
@@ -223,7 +230,8 @@ def move(session: Session, *, post_id: int, actor: str, run_at: datetime, approv
     was = iso(row.run_at)
     done = session.execute(  # compare-and-set: a publisher that claimed the post first wins
         update(PostRow).where(PostRow.id == post_id, PostRow.status == row.status)
-        .values(run_at=as_utc(run_at), time_reason=f"moved by {actor}", updated_at=now(), last_actor=actor)
+        .values(run_at=as_utc(run_at), time_reason=f"moved by {actor}", updated_at=now(), last_actor=actor,
+                waiting="")
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise InvalidTransition(f"Post #{post_id} was changed by someone else just now.", current=row.status)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     # Model
     openai_api_key: SecretStr | None = None
+    plume_secret_key: SecretStr | None = Field(None, description="Fernet key that encrypts channel tokens stored in the database")
     openai_base_url: str | None = None
     plume_model: str | None = None
     plume_llm_timeout: float = 60.0
@@ -164,7 +165,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs, prompts or checkpoints."""
-        found = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.openai_api_key]
+        found = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.openai_api_key,
+                 self.plume_secret_key]
         return [s.get_secret_value() for s in found if s and s.get_secret_value()]
 
 

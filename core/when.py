@@ -299,6 +299,15 @@ def moment(value: str | datetime | None, zone: str, *, utc: bool = True) -> str:
     return f"{shown} ({in_utc:%H:%M} UTC{other_day})"
 
 
+def duration(delta: timedelta) -> str:
+    """ "45 min", "3 h 05 min", "4 days": how long something lasts or is left, rounded down."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h {minutes % 60:02d} min" if hours < 48 else f"{hours // 24} days"
+
+
 def clock(value: str | datetime, zone: str) -> str:
     """ "09:00" in `zone`."""
     return f"{_aware(value).astimezone(ZoneInfo(zone)):%H:%M}"

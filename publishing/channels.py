@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,17 +35,25 @@ class Kind:
     networks: tuple[str, ...] | None = None  # None: any network (or "*")
 
 
+OAUTH = frozenset({"client_id", "client_secret", "auth_url", "token_url", "redirect_port", "scopes"})
+OAUTH1 = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 KINDS: dict[str, Kind] = {
     "outbox": Kind(frozenset(), frozenset({"folder"})),
     "webhook": Kind(frozenset({"url", "secret"}), secrets=frozenset({"secret"})),
-    "mastodon": Kind(frozenset({"base_url", "token"}), frozenset({"visibility"}),
-                     frozenset({"token"}), ("mastodon",)),
+    # Without `token`, a network channel uses the token `plume channels connect NAME` stored.
+    "mastodon": Kind(frozenset({"base_url"}), frozenset({"token", "visibility"}) | OAUTH,
+                     frozenset({"token", "client_secret"}), ("mastodon",)),
     "bluesky": Kind(frozenset({"handle", "password"}), frozenset({"base_url", "app_url"}),
                     frozenset({"password"}), ("bluesky",)),
-    "linkedin": Kind(frozenset({"token"}), frozenset({"author", "base_url", "app_url", "version"}),
-                     frozenset({"token"}), ("linkedin",)),
-    "x": Kind(frozenset({"token"}), frozenset({"base_url", "app_url"}), frozenset({"token"}), ("x",)),
+    "linkedin": Kind(frozenset(), frozenset({"token", "author", "base_url", "app_url", "version"}) | OAUTH,
+                     frozenset({"token", "client_secret"}), ("linkedin",)),
+    "x": Kind(frozenset(), frozenset({"token", "base_url", "app_url", *OAUTH1}) | OAUTH,
+              frozenset({"token", "client_secret", *OAUTH1}), ("x",)),
 }
+VISIBILITIES = ("public", "unlisted", "private", "direct")  # Mastodon's POST /api/v1/statuses `visibility`
+URL_FIELDS = ("url", "base_url", "app_url", "auth_url", "token_url")
+HANDLE = re.compile(r"^(?=.{3,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 
 
 @dataclass
@@ -58,6 +67,8 @@ class Channel:
     country: str | None = None
     implicit: bool = False
     secrets: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)  # what `plume channels connect` needs (secrets resolved)
+    credentials: str = ""  # where its token comes from: "env:NAME", "oauth1", "stored" (or "" for none)
 
     @property
     def name(self) -> str:
@@ -67,26 +78,39 @@ class Channel:
 class Channels:
     """Every channel Plume publishes through; the implicit outbox takes whatever has no channel."""
 
-    def __init__(self, channels: list[Channel], *, outbox: Path, source: Path | None = None):
+    def __init__(self, channels: list[Channel], *, outbox: Path, source: Path | None = None,
+                 storage: Storage | None = None):
         self.source = source
+        self.tokens = storage.tokens if storage else None
         self._channels = {c.name: c for c in channels}
         if "outbox" not in self._channels:
-            self._channels["outbox"] = Channel(OutboxPublisher(outbox), account=str(outbox), implicit=True)
+            self._channels["outbox"] = Channel(OutboxPublisher(outbox, uploads=storage and storage.uploads),
+                                               account=str(outbox), implicit=True)
 
     @classmethod
-    def load(cls, settings) -> Channels:
-        """From PLUME_CHANNELS, else PLUME_HOME/channels.yaml when present, else the outbox alone."""
+    def load(cls, settings, *, db=None) -> Channels:
+        """From PLUME_CHANNELS, else PLUME_HOME/channels.yaml when present, else the outbox alone.
+
+        With `db`, publishers can send images (publishing.uploads) and use stored tokens."""
         path = settings.plume_channels
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"PLUME_CHANNELS points to {path}, which is not a file")
         if path is None and (settings.plume_home / "channels.yaml").is_file():
             path = settings.plume_home / "channels.yaml"
+        storage = None
+        if db is not None:
+            from publishing.tokens import Tokens
+            from publishing.uploads import Uploads
+
+            key = settings.plume_secret_key.get_secret_value() if settings.plume_secret_key else None
+            storage = Storage(uploads=Uploads(home=settings.plume_home, db=db), tokens=Tokens(db=db, secret_key=key))
         if path is None:
-            return cls([], outbox=settings.outbox)
-        return cls.from_file(Path(path), outbox=settings.outbox)
+            return cls([], outbox=settings.outbox, storage=storage)
+        return cls.from_file(Path(path), outbox=settings.outbox, storage=storage)
 
     @classmethod
-    def from_file(cls, path: Path, *, outbox: Path, env: Mapping[str, str] | None = None) -> Channels:
+    def from_file(cls, path: Path, *, outbox: Path, env: Mapping[str, str] | None = None,
+                  storage: Storage | None = None) -> Channels:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
@@ -97,9 +121,11 @@ class Channels:
         if not isinstance(entries, list):
             raise ConfigError(f"The channels file {path} must have a `channels:` list (see channels.example.yaml)")
         env = os.environ if env is None else env
-        channels = [_build(entry, index, env=env, outbox=outbox) for index, entry in enumerate(entries, 1)]
+        storage = storage or Storage()
+        channels = [_build(entry, index, env=env, outbox=outbox, storage=storage)
+                    for index, entry in enumerate(entries, 1)]
         _check_unique(channels)
-        return cls(channels, outbox=outbox, source=path)
+        return cls(channels, outbox=outbox, source=path, storage=storage)
 
     def all(self) -> list[Publisher]:
         return [c.publisher for c in self._channels.values()]
@@ -133,8 +159,51 @@ class Channels:
                 "default" if channel.default else "")
             rows.append({"name": channel.name, "kind": publisher.kind, "network": publisher.network,
                          "serves": ", ".join(networks) or "-", "account": channel.account,
-                         "timezone": channel.timezone or "", "country": channel.country or "", "note": note})
+                         "timezone": channel.timezone or "", "country": channel.country or "", "note": note,
+                         "token": self._token_note(channel), "expires_at": self._expiry(channel)})
         return rows
+
+    def _token(self, channel: Channel):
+        if channel.credentials != "stored" or self.tokens is None:
+            return None
+        return self.tokens.get(channel.name)
+
+    def _expiry(self, channel: Channel) -> str | None:
+        token = self._token(channel)
+        when = token and (token.refresh_expires_at if token.refresh else token.expires_at)
+        return when.isoformat() if when else None
+
+    def _token_note(self, channel: Channel) -> str:
+        """Where the channel's token comes from and when it stops working, where that is known."""
+        how = channel.credentials
+        if how.startswith("env:"):
+            return f"token from ${{{how[4:]}}} (expiry unknown to Plume; connect it to track it)"
+        if how == "oauth1":
+            return "OAuth 1.0a user keys (no expiry)"
+        if how != "stored":
+            return ""
+        if self.tokens is None:
+            return "stored token"
+        token = self._token(channel)
+        if token is None:
+            return f"not connected: run `plume channels connect {channel.name}`"
+        if token.refresh:
+            until = f", until {token.refresh_expires_at:%Y-%m-%d}" if token.refresh_expires_at else ""
+            return f"stored token, renewed automatically{until}"
+        if token.expires_at is None:
+            return "stored token (no expiry)"
+        days = (token.expires_at - datetime.now(UTC)).days
+        state = f"expired on {token.expires_at:%Y-%m-%d}" if days < 0 else \
+            f"expires {token.expires_at:%Y-%m-%d} (in {days} days)"
+        return f"stored token, {state}"
+
+    def oauth_setup(self, name: str) -> dict:
+        """What `plume channels connect NAME` needs: the channel's kind, network and OAuth client."""
+        channel = self._channel(name)
+        if channel.publisher.kind not in ("x", "linkedin", "mastodon"):
+            raise ConfigError(f"Channel {name} is a {channel.publisher.kind} channel; only x, linkedin and mastodon "
+                              "channels connect with OAuth")
+        return {**channel.settings, "kind": channel.publisher.kind, "network": channel.publisher.network}
 
     def secrets(self) -> list[str]:
         """The resolved tokens, passwords and webhook secrets, for the log redactor."""
@@ -196,7 +265,15 @@ class ChannelRouter:
         return "; ".join(f"{p.name}: {p.check()}" for p in self.channels.all())
 
 
-def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path) -> Channel:
+@dataclass(frozen=True)
+class Storage:
+    """Plume's database for publishers: uploaded media ids and stored tokens (absent in file-only use)."""
+
+    uploads: object | None = None
+    tokens: object | None = None
+
+
+def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path, storage: Storage) -> Channel:
     if not isinstance(entry, dict):
         raise ConfigError(f"Channel #{index} must be a mapping like `- name: brand-x`")
     name = entry.get("name")
@@ -215,11 +292,12 @@ def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path) -> Channe
     missing = [f for f in sorted(kind.required) if entry.get(f) in (None, "")]
     if missing:
         raise ConfigError(f"Channel {name} ({kind_name}) is missing {', '.join(missing)}")
-    for secret in kind.secrets:
+    for secret in kind.secrets & set(entry):
         if not ENV_REF.fullmatch(str(entry[secret]).strip()):
             raise ConfigError(f"Channel {name}: `{secret}` must be an environment reference like "
                               f"${{{name.upper().replace('-', '_')}_{secret.upper()}}}, never the secret itself")
     values = {key: _resolve(value, name=name, field=key, env=env) for key, value in entry.items()}
+    _check_fields(name, kind_name, values)
     network = values.get("network") or (kind.networks[0] if kind.networks else ANY)
     allowed = kind.networks or (ANY, *NETWORKS)
     if network not in allowed:
@@ -240,11 +318,56 @@ def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path) -> Channe
             raise ConfigError(f"Channel {name}: {exc}") from None
     timeouts = Timeouts(connect=_seconds(values, "connect_timeout", Timeouts.connect, name),
                         read=_seconds(values, "timeout", Timeouts.read, name))
-    env_of = {key: ENV_REF.fullmatch(str(entry[key]).strip()).group(1) for key in kind.secrets}
-    publisher, account = BUILDERS[kind_name](name, network, values, timeouts, env_of, outbox)
+    env_of = {key: ENV_REF.fullmatch(str(entry[key]).strip()).group(1) for key in kind.secrets if key in entry}
+    credentials = _credentials(kind_name, values, env_of)
+    publisher, account = BUILDERS[kind_name](name, network, values, timeouts, env_of, outbox, storage)
     return Channel(publisher, account=account, default=bool(values.get("default")), timezone=timezone,
-                   country=country,
-                   secrets=tuple(values[key] for key in sorted(kind.secrets)))
+                   country=country, secrets=tuple(values[key] for key in sorted(kind.secrets) if key in values),
+                   settings={k: v for k, v in values.items() if k in OAUTH | {"base_url", "author"}},
+                   credentials=credentials)
+
+
+def _credentials(kind_name: str, values: dict, env_of: dict) -> str:
+    if kind_name not in ("x", "linkedin", "mastodon"):
+        return ""
+    if values.get("token"):
+        return f"env:{env_of['token']}"
+    if kind_name == "x" and values.get("consumer_key"):
+        return "oauth1"
+    return "stored"
+
+
+def _check_fields(name: str, kind_name: str, values: dict) -> None:
+    """Every field's value, so a typo stops Plume at start rather than a post at its time."""
+    for key in URL_FIELDS:
+        if key in values and not re.match(r"^https?://[^\s/]+", str(values[key])):
+            raise ConfigError(f"Channel {name}: `{key}` must be an http(s) URL, got {values[key]!r}")
+    if "default" in values and not isinstance(values["default"], bool):
+        raise ConfigError(f"Channel {name}: `default` must be true or false, got {values['default']!r}")
+    if kind_name == "mastodon" and values.get("visibility", "public") not in VISIBILITIES:
+        raise ConfigError(f"Channel {name}: visibility must be one of {', '.join(VISIBILITIES)}, "
+                          f"got {values.get('visibility')!r}")
+    if kind_name == "bluesky" and not HANDLE.match(str(values["handle"]).lstrip("@")):
+        raise ConfigError(f"Channel {name}: handle must be a Bluesky handle like tidewren.bsky.social, "
+                          f"got {values['handle']!r}")
+    if "author" in values and not AUTHOR.match(str(values["author"])):
+        raise ConfigError(f"Channel {name}: author must be urn:li:organization:<id> or urn:li:person:<id>, "
+                          f"got {values['author']!r}")
+    if "version" in values and not re.fullmatch(r"20\d\d(0[1-9]|1[0-2])", str(values["version"])):
+        raise ConfigError(f"Channel {name}: version is LinkedIn-Version as YYYYMM (e.g. \"202611\"), "
+                          f"got {values['version']!r}")
+    if "redirect_port" in values and not (isinstance(values["redirect_port"], int)
+                                          and 0 <= values["redirect_port"] <= 65535):
+        raise ConfigError(f"Channel {name}: redirect_port must be a port number, got {values['redirect_port']!r}")
+    if "folder" in values and not isinstance(values["folder"], str):
+        raise ConfigError(f"Channel {name}: folder must be a path, got {values['folder']!r}")
+    if kind_name == "x":
+        given = [key for key in OAUTH1 if values.get(key)]
+        if given and len(given) != len(OAUTH1):
+            missing = ", ".join(key for key in OAUTH1 if key not in given)
+            raise ConfigError(f"Channel {name}: OAuth 1.0a needs all four keys; missing {missing}")
+        if given and values.get("token"):
+            raise ConfigError(f"Channel {name}: give either `token` (OAuth 2.0) or the four OAuth 1.0a keys, not both")
 
 
 def _resolve(value, *, name: str, field: str, env: Mapping[str, str]):
@@ -291,49 +414,76 @@ def _check_unique(channels: list[Channel]) -> None:
                               "`default: true`; mark exactly one")
 
 
-def _outbox(name, network, values, timeouts, env_of, outbox):
+def _outbox(name, network, values, timeouts, env_of, outbox, storage):
     folder = Path(values.get("folder") or outbox).expanduser()
-    return OutboxPublisher(folder, name=name, network=network), str(folder)
+    return OutboxPublisher(folder, name=name, network=network, uploads=storage.uploads), str(folder)
 
 
-def _webhook(name, network, values, timeouts, env_of, outbox):
+def _webhook(name, network, values, timeouts, env_of, outbox, storage):
     from publishing.publishers.webhook import WebhookPublisher
 
     return (WebhookPublisher(name=name, url=values["url"], secret=values["secret"], network=network,
-                             timeouts=timeouts, secret_env=env_of["secret"]), f"{http.origin(values['url'])}/…")
+                             timeouts=timeouts, secret_env=env_of["secret"], uploads=storage.uploads),
+            f"{http.origin(values['url'])}/…")
 
 
-def _mastodon(name, network, values, timeouts, env_of, outbox):
+def _bearer(name, kind, values, storage, timeouts):
+    """The channel's token: from the file (fixed), or stored by `plume channels connect` (refreshed
+    with the channel's OAuth client when the network gave a refresh token)."""
+    from publishing import oauth
+    from publishing.tokens import Bearer
+
+    if values.get("token"):
+        return Bearer(channel=name, token=values["token"])
+    refresher = None
+    if values.get("client_id"):
+        refresher = oauth.refresher(channel=name, token_url=oauth.provider(kind, values).token_url,
+                                    client_id=values["client_id"], client_secret=values.get("client_secret"),
+                                    timeouts=timeouts)
+    return Bearer(channel=name, tokens=storage.tokens, refresher=refresher)
+
+
+def _mastodon(name, network, values, timeouts, env_of, outbox, storage):
     from publishing.publishers.mastodon import MastodonPublisher
 
-    return (MastodonPublisher(name=name, base_url=values["base_url"], token=values["token"], timeouts=timeouts,
-                              visibility=values.get("visibility", "public"), token_env=env_of["token"]),
-            values["base_url"])
+    bearer = _bearer(name, "mastodon", values, storage, timeouts)
+    return (MastodonPublisher(name=name, base_url=values["base_url"], bearer=bearer, timeouts=timeouts,
+                              visibility=values.get("visibility", "public"), token_env=env_of.get("token"),
+                              uploads=storage.uploads), values["base_url"])
 
 
-def _bluesky(name, network, values, timeouts, env_of, outbox):
+def _bluesky(name, network, values, timeouts, env_of, outbox, storage):
     from publishing.publishers.bluesky import BlueskyPublisher
 
     extra = {k: values[k] for k in ("base_url", "app_url") if values.get(k)}
-    publisher = BlueskyPublisher(name=name, handle=values["handle"], password=values["password"],
-                                 timeouts=timeouts, password_env=env_of["password"], **extra)
+    publisher = BlueskyPublisher(name=name, handle=str(values["handle"]).lstrip("@"), password=values["password"],
+                                 timeouts=timeouts, password_env=env_of["password"], uploads=storage.uploads,
+                                 **extra)
     return publisher, f"@{values['handle']} on {publisher.base_url}"
 
 
-def _linkedin(name, network, values, timeouts, env_of, outbox):
+def _linkedin(name, network, values, timeouts, env_of, outbox, storage):
     from publishing.publishers.linkedin import LinkedInPublisher
 
     extra = {k: str(values[k]) for k in ("author", "base_url", "app_url", "version") if values.get(k)}
-    publisher = LinkedInPublisher(name=name, token=values["token"], timeouts=timeouts,
-                                  token_env=env_of["token"], **extra)
+    publisher = LinkedInPublisher(name=name, bearer=_bearer(name, "linkedin", values, storage, timeouts),
+                                  timeouts=timeouts, token_env=env_of.get("token"), uploads=storage.uploads, **extra)
     return publisher, f"{values.get('author') or 'the token owner'} via {publisher.base_url}"
 
 
-def _x(name, network, values, timeouts, env_of, outbox):
+def _x(name, network, values, timeouts, env_of, outbox, storage):
+    from publishing.oauth import OAuth1
     from publishing.publishers.x import XPublisher
 
     extra = {k: values[k] for k in ("base_url", "app_url") if values.get(k)}
-    publisher = XPublisher(name=name, token=values["token"], timeouts=timeouts, token_env=env_of["token"], **extra)
+    if values.get("consumer_key"):
+        auth = OAuth1(consumer_key=values["consumer_key"], consumer_secret=values["consumer_secret"],
+                      token=values["access_token"], token_secret=values["access_token_secret"])
+        publisher = XPublisher(name=name, auth=auth, timeouts=timeouts, token_env=env_of.get("access_token"),
+                               uploads=storage.uploads, **extra)
+    else:
+        publisher = XPublisher(name=name, bearer=_bearer(name, "x", values, storage, timeouts),
+                               timeouts=timeouts, token_env=env_of.get("token"), uploads=storage.uploads, **extra)
     return publisher, publisher.base_url
 
 

@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import claims, pause
+from core import claims, pause, when
 from core.db import Database, make_engine, safe_url
 from core.domain import Post, Status
 from core.errors import ConfigError, InvalidTransition
@@ -435,7 +435,8 @@ class Scheduler:
         try:
             sent = self.publisher.publish(post, key=post.publish_key)
         except NotSent as refused:
-            return self._refused(post, str(refused), retryable=refused.retryable, retry_after=refused.retry_after)
+            return self._refused(post, str(refused), retryable=refused.retryable, retry_after=refused.retry_after,
+                                 waiting=refused.waiting)
         except Exception as exc:  # OutcomeUnknown, or a surprise: the request may have reached the network
             log.warning("publishing post %s ended without a clear outcome: %s", post.id, exc)
             return self._ask_network(post, why=_why(exc))
@@ -455,8 +456,19 @@ class Scheduler:
             return published(post, found, reason=f"{why}; found on the network")
         return self._refused(post, f"{why}; the network does not have it", retryable=True, retry_after=0.0)
 
-    def _refused(self, post: Post, reason: str, *, retryable: bool, retry_after: float | None) -> Outcome:
-        """Certainly not sent: try again later (three attempts in all), or fail and tell a human."""
+    def _refused(self, post: Post, reason: str, *, retryable: bool, retry_after: float | None,
+                 waiting: bool = False) -> Outcome:
+        """Certainly not sent: try again later (three attempts in all), or fail and tell a human.
+
+        A network that asked us to wait (a rate limit, a daily cap) gets its wait, and the attempt
+        is not counted: a post is never failed only because the network said "later"."""
+        if waiting:
+            delay = retry_after if retry_after is not None else self.backoff[0]
+            at = datetime.now(UTC) + timedelta(seconds=delay)
+            until = when.moment(at, "UTC")
+            return Outcome(post.id, Status.SCHEDULED, "post.waiting", {
+                "run_at": at, "attempts": post.attempts, "waiting": f"{reason}; waiting until {until}",
+                "reason": f"{reason}; waiting until {until} ({_humanize(timedelta(seconds=delay))})"}, retry_at=at)
         attempt = post.attempts + 1
         if not retryable or attempt >= MAX_ATTEMPTS:
             why = reason if not retryable else f"{reason} (after {attempt} attempts)"

@@ -119,7 +119,7 @@ class Posts:
                 raise InvalidTransition(f"Post #{post_id} is {post.status.replace('_', ' ')}; only a failed or held "
                                         "post can be retried.", current=post.status,
                                         decided_by=post.last_actor)
-            if post.approved_hash != digest(post.text):
+            if post.approved_hash != digest(post.text, post.media):
                 raise ValidationFailed(f"Post #{post_id}'s text changed after it was approved, so it cannot go out "
                                        "as it is; start a new brief with the text you want.")
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)

@@ -314,7 +314,7 @@ def post_news(post: Post, *, zone: str, done: str | None = None) -> dict:
     hint, buttons = "", []
     if status == Status.PUBLISHED:
         head = f"📤 Published post #{post.id} ({platforms.post_label(post)}){where_published(post)}"
-    elif status == Status.FAILED and post.approved_hash != digest(post.text):
+    elif status == Status.FAILED and post.approved_hash != digest(post.text, post.media):
         head = f"⚠️ {what} was not published: {reason}"
         hint = "Nothing went out: only the exact text that was approved is ever published."
     elif status == Status.FAILED:

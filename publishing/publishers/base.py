@@ -24,12 +24,19 @@ class Published:
 
 
 class NotSent(PublishFailed):
-    """The network certainly did not take the post."""
+    """The network certainly did not take the post.
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+    `waiting` says the network asked us to wait (a rate limit, a daily cap) rather than refused:
+    the post goes back on the schedule for `retry_after` seconds without using up an attempt.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 waiting: bool = False):
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable = retryable or waiting
         self.retry_after = retry_after
+        self.waiting = waiting
+        self.status: int | None = None  # the network's HTTP status, when it answered one
 
 
 class OutcomeUnknown(PublishUnknown):
@@ -93,6 +100,12 @@ def retry_after(headers, *, now: float | None = None) -> float | None:
             continue
         return max(reset if reset < 10**9 else reset - now, 0.0)
     return None
+
+
+def next_utc_midnight(now: float | None = None) -> float:
+    """Seconds until 00:00 UTC, when daily limits such as LinkedIn's reset."""
+    now = time.time() if now is None else now
+    return 86400.0 - now % 86400.0
 
 
 def refused(network: str, channel: str, detail: str, *, env: str | None = None,

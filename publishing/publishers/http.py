@@ -19,11 +19,13 @@ def client(timeouts: Timeouts) -> httpx.Client:
 def send(http: httpx.Client, method: str, url: str, *, network: str, channel: str,
          idempotent: bool, error_text: Callable[[httpx.Response], str], env: str | None = None,
          credentials_refused: Callable[[httpx.Response], bool] | None = None,
-         renew: str | None = None, **kwargs) -> httpx.Response:
+         renew: str | None = None, wait: Callable[[httpx.Response], tuple[float | None, str]] | None = None,
+         **kwargs) -> httpx.Response:
     """Send once and return a 2xx response; anything else becomes NotSent or OutcomeUnknown.
 
     `idempotent` says whether the network would refuse a second copy of this request (an
-    idempotency key, a fixed record key, a read): only then is a 5xx safe to retry.
+    idempotency key, a fixed record key, a read): only then is a 5xx safe to retry. `wait` reads a
+    429 the network's own way: (seconds to wait, what limit it is).
     """
     try:
         response = http.request(method, url, **kwargs)
@@ -39,10 +41,13 @@ def send(http: httpx.Client, method: str, url: str, *, network: str, channel: st
         return response
     detail = error_text(response) or response.reason_phrase
     if status == 429:
-        raise NotSent(f"{network} is rate-limiting channel {channel}: {detail}", retryable=True,
-                      retry_after=retry_after(response.headers))
+        seconds, limit = wait(response) if wait else (retry_after(response.headers), "rate limit")
+        raise NotSent(f"{network} is rate-limiting channel {channel} ({limit}: {detail})", retryable=True,
+                      retry_after=seconds, waiting=True)
     if (credentials_refused or _auth_status)(response):
-        raise refused(network, channel, detail, env=env, renew=renew)
+        failure = refused(network, channel, detail, env=env, renew=renew)
+        failure.status = status
+        raise failure
     if status >= 500:
         if idempotent:
             raise NotSent(f"{network} failed with {status} ({detail}); safe to retry", retryable=True,

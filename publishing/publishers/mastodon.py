@@ -7,10 +7,15 @@ after a 5xx is safe (the scheduler retries within minutes), and `publish` always
 Resending to *find out* whether a post exists is not: after the hour, or if the first request
 is still queued behind a slow server, it would post twice. `lookup` therefore never posts: it
 reads the account's statuses created since the post was approved and compares their source text.
+
+Images go through POST /api/v2/media, which answers 202 while the server is still processing
+them; GET /api/v1/media/:id is polled until it has a URL (docs.joinmastodon.org/methods/media).
+Their ids are kept per post (publishing.uploads) so a resend attaches the same ones.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -27,28 +32,35 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
-from core.domain import Post
+from core.domain import Media, Post
+from publishing.publishers import http
 from publishing.publishers.base import SHORT, NotSent, OutcomeUnknown, Published, Timeouts, refused
+from publishing.tokens import Bearer
 
 PAGE = 40  # Mastodon's largest page of account statuses
 CLOCK_SLACK = timedelta(minutes=5)
+MEDIA_TTL = timedelta(hours=24)  # unattached media are removed by the server's cleanup after a day
+PROCESSING_POLLS = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0)  # seconds between asks while an image is processed
 
 
 class MastodonPublisher:
     kind = "mastodon"
     network = "mastodon"
 
-    def __init__(self, *, name: str, base_url: str, token: str, timeouts: Timeouts = SHORT,
-                 visibility: str = "public", token_env: str | None = None):
+    def __init__(self, *, name: str, base_url: str, token: str | None = None, bearer: Bearer | None = None,
+                 timeouts: Timeouts = SHORT, visibility: str = "public", token_env: str | None = None,
+                 uploads=None):
         self.name, self.base_url = name, base_url.rstrip("/")
-        self.visibility, self.timeouts = visibility, timeouts
-        self._token, self._token_env = token, token_env
+        self.visibility, self.timeouts, self.uploads = visibility, timeouts, uploads
+        self._bearer = bearer or Bearer(channel=name, token=token)
+        self._token_env = token_env
 
     def publish(self, post: Post, *, key: str) -> Published:
+        media_ids = self._media(post, key=key) if post.media else None
         api = self._api()
         try:
             status = api.status_post(post.text, idempotency_key=key, visibility=self.visibility,
-                                     language=post.locale or None)
+                                     language=post.locale or None, media_ids=media_ids)
         except MastodonServerError as exc:
             failure = self._failure(exc, api, sending=True)
             # Mastodon stores the key only once the status exists: a crash in between would let a
@@ -99,10 +111,38 @@ class MastodonPublisher:
         acct = me["acct"]  # local accounts have no domain part
         return f"@{acct}" if "@" in acct else f"@{acct}@{urlsplit(self.base_url).hostname}"
 
+    def _media(self, post: Post, *, key: str) -> list[str]:
+        if self.uploads is None:
+            from publishing.uploads import without_store
+            raise without_store(self.name)
+        return [remote["id"] for _, remote in
+                self.uploads.ensure(key=key, channel=self.name, media=post.media, upload=self._upload)]
+
+    def _upload(self, media: Media, data: bytes) -> tuple[dict, timedelta]:
+        # Plain HTTP: Mastodon.py's media_post asks the server's version first, which version_check_mode
+        # "none" (needed for the per-call clients) cannot answer.
+        errors = {"network": "Mastodon", "channel": self.name, "env": self._token_env,
+                  "error_text": lambda response: http.json_field(response, ("error",))}
+        headers = {"Authorization": f"Bearer {self._bearer.current()}"}
+        with http.client(self.timeouts) as client:
+            answer = http.send(client, "POST", f"{self.base_url}/api/v2/media", headers=headers, idempotent=False,
+                               files={"file": (media.filename, data, media.mime)},
+                               data={"description": media.alt} if media.alt else None, **errors).json()
+            for pause in PROCESSING_POLLS:  # 202: processing; a status may not use it before it has a URL
+                if answer.get("url"):
+                    break
+                time.sleep(pause)
+                answer = http.send(client, "GET", f"{self.base_url}/api/v1/media/{answer['id']}", headers=headers,
+                                   idempotent=True, **errors).json()
+            else:
+                raise NotSent(f"Mastodon is still processing {media.filename}; nothing was posted yet",
+                              retryable=True)
+        return {"id": str(answer["id"])}, MEDIA_TTL
+
     def _api(self) -> Mastodon:
         # A client per call: Mastodon.py keeps rate-limit state on the instance, and the
         # scheduler publishes from several threads.
-        return Mastodon(access_token=self._token, api_base_url=self.base_url, ratelimit_method="throw",
+        return Mastodon(access_token=self._bearer.current(), api_base_url=self.base_url, ratelimit_method="throw",
                         request_timeout=(self.timeouts.connect, self.timeouts.read),
                         version_check_mode="none", session=requests.Session())
 
@@ -110,7 +150,8 @@ class MastodonPublisher:
         if isinstance(exc, MastodonRatelimitError):
             reset = api.ratelimit_reset
             wait = max(reset - datetime.now().timestamp(), 0.0) if reset else None
-            return NotSent(f"Mastodon is rate-limiting channel {self.name}", retryable=True, retry_after=wait)
+            return NotSent(f"Mastodon is rate-limiting channel {self.name}", retryable=True, retry_after=wait,
+                           waiting=True)
         if isinstance(exc, MastodonNetworkError):
             if _never_connected(exc):
                 return NotSent(f"could not reach Mastodon at {self.base_url}; nothing was sent", retryable=True)

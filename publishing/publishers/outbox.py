@@ -11,16 +11,20 @@ from pathlib import Path
 from core.domain import Post
 from publishing.publishers.base import NotSent, Published
 
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
 
 class OutboxPublisher:
-    """Writes each published post to <folder>/post-<id>.json, atomically and only once."""
+    """Writes each published post to <folder>/post-<id>.json, atomically and only once; its images go
+    beside it (post-<id>-<n>.<ext>, named in the JSON's `media[].file`) before the JSON appears."""
 
     kind = "outbox"
 
-    def __init__(self, folder: Path, *, name: str = "outbox", network: str = "*"):
+    def __init__(self, folder: Path, *, name: str = "outbox", network: str = "*", uploads=None):
         self.folder = folder
         self.name = name
         self.network = network
+        self.uploads = uploads
 
     def path_for(self, post_id: int) -> Path:
         return self.folder / f"post-{post_id}.json"
@@ -40,10 +44,16 @@ class OutboxPublisher:
             "scheduled_for": post.run_at,
             "published_at": datetime.now(UTC).isoformat(),
             "thread_id": post.thread_id,
+            "media": [],
+            "link_card": post.link_card,
         }
         partial = target.with_name(f"{target.name}.{os.getpid()}.part")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            for number, media in enumerate(post.media, 1):
+                name = f"post-{post.id}-{number}.{EXTENSIONS.get(media['mime'], 'img')}"
+                self._write(self.folder / name, self._read(media))
+                record["media"].append({**media, "file": name})
             partial.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             os.replace(partial, target)
         except OSError as exc:
@@ -52,6 +62,18 @@ class OutboxPublisher:
             raise NotSent(f"Could not write to the outbox {self.folder}: {exc.strerror or exc}",
                           retryable=True) from exc
         return self._published(target)
+
+    def _read(self, media: dict) -> bytes:
+        if self.uploads is None:
+            from publishing.uploads import without_store
+            raise without_store(self.name)
+        return self.uploads.read(media)
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
 
     def lookup(self, post: Post, *, key: str) -> Published | None:
         target = self.path_for(post.id)

@@ -3,10 +3,13 @@
 The receiver must verify `X-Plume-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the
 shared secret and must treat a repeated `Idempotency-Key` as the same post (answer 2xx, publish
 nothing new): that is what makes a retry after a 5xx safe. It may answer `{"id": …, "url": …}`.
+Images travel in the body: `media` is a list of {sha256, filename, mime, size, width, height, alt,
+data_base64}; `link_card` is {url, title, description, image} or null.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -32,9 +35,10 @@ class WebhookPublisher:
     kind = "webhook"
 
     def __init__(self, *, name: str, url: str, secret: str, network: str = "*",
-                 timeouts: Timeouts = SHORT, secret_env: str | None = None):
+                 timeouts: Timeouts = SHORT, secret_env: str | None = None, uploads=None):
         self.name, self.url, self.network = name, url, network
         self._secret, self._secret_env, self.timeouts = secret, secret_env, timeouts
+        self.uploads = uploads
 
     def publish(self, post: Post, *, key: str) -> Published:
         body = json.dumps({
@@ -48,6 +52,9 @@ class WebhookPublisher:
             "scheduled_for": post.run_at,
             "sent_at": datetime.now(UTC).isoformat(),  # lets a receiver refuse stale replays
             "channel": self.name,
+            "media": [{**media, "data_base64": base64.b64encode(self._read(media)).decode("ascii")}
+                      for media in post.media],
+            "link_card": post.link_card,
         }, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json", "Idempotency-Key": key,
                    SIGNATURE_HEADER: sign(self._secret, body)}
@@ -62,6 +69,12 @@ class WebhookPublisher:
             answer = {}
         answer = answer if isinstance(answer, dict) else {}
         return Published(id=str(answer.get("id") or key), url=answer.get("url"))
+
+    def _read(self, media: dict) -> bytes:
+        if self.uploads is None:
+            from publishing.uploads import without_store
+            raise without_store(self.name)
+        return self.uploads.read(media)
 
     def lookup(self, post: Post, *, key: str) -> Published | None:
         raise OutcomeUnknown(f"the webhook of channel {self.name} cannot say whether it received "

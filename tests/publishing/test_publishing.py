@@ -17,7 +17,7 @@ import pytest
 
 from core import posts
 from core.domain import Action, Decision, Post, Status, Variant
-from publishing.publishers import OutcomeUnknown, Published, Timeouts
+from publishing.publishers import NotSent, OutcomeUnknown, Published, Timeouts
 from publishing.publishers import http as network_http
 from publishing.publishers.webhook import WebhookPublisher
 from publishing.scheduler import Scheduler
@@ -158,10 +158,30 @@ def test_a_429_is_retried_after_the_time_the_network_asked_for_and_posted_once(d
     post = wait_for(lambda: settled(db, post_id, Status.PUBLISHED), timeout=15, every=0.05)
     assert time.monotonic() - started >= 1.0
     assert len(network.requests) == 2 and len(set(network.requests)) == 1  # the same key both times
-    assert len(network.stored) == 1 and post.external_ref == "hook-1" and post.attempts == 1
+    # The network asked to wait: that is no failed attempt, and the queue says why and until when.
+    assert len(network.stored) == 1 and post.external_ref == "hook-1" and post.attempts == 0
     assert post.external_url == f"https://hooks.example/p/{post_id}"
     wait_for(lambda: [p.status for p in notified] == [Status.SCHEDULED, Status.PUBLISHED], timeout=5, every=0.05)
-    assert "rate-limiting" in notified[0].last_reason and "attempt 2 of 3" in notified[0].last_reason
+    assert "rate-limiting" in notified[0].last_reason and "waiting until" in notified[0].last_reason
+    assert notified[0].waiting and "attempt" not in notified[0].last_reason and not post.waiting
+
+
+def test_a_network_that_keeps_asking_to_wait_never_fails_the_post(db, tmp_path):
+    from publishing.scheduler import MAX_ATTEMPTS
+
+    class Waiting:
+        name, kind, network = "w", "webhook", "*"
+
+        def publish(self, post, *, key):
+            raise NotSent("LinkedIn is rate-limiting channel w (daily limit)", retryable=True,
+                          retry_after=3600, waiting=True)
+
+    scheduler = Scheduler(db=db, publisher=Waiting(), home=tmp_path)
+    post = Post(id=1, thread_id="t", network="linkedin", locale="en", text="x", status="publishing",
+                      version=1, attempts=MAX_ATTEMPTS - 1)
+    outcome = scheduler.send(post)
+    assert outcome.to == Status.SCHEDULED and outcome.changes["attempts"] == MAX_ATTEMPTS - 1
+    assert "waiting until" in outcome.changes["waiting"]
 
 
 def test_5xx_three_times_fails_the_post_and_a_human_retry_publishes_it(db, run, network):

@@ -10,17 +10,26 @@ one post on the network". Knobs, all on the *write* call (the one that creates a
 * ``hang_after_store(seconds)`` — store the post, then sleep past the client's timeout.
 * ``drop_after_store()`` — store the post, then close the connection without answering.
 * ``stop()`` — shut the server down: the next call gets "connection refused".
+
+`OAuthServer` adds an OAuth 2.0 authorization server (authorize redirect with PKCE, code
+exchange, refresh with optional rotation, expiring access tokens) to a fake.
 """
 
 from __future__ import annotations
 
+import base64
+import email.parser
+import email.policy
+import hashlib
+import itertools
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 
 @dataclass
@@ -30,6 +39,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-cased names
     body: bytes
+    query_string: str = ""
 
     @property
     def json(self) -> Any:
@@ -47,6 +57,17 @@ class Request:
         value = self.headers.get("authorization", "")
         return value[7:] if value.startswith("Bearer ") else None
 
+    @property
+    def parts(self) -> dict[str, tuple[str | None, str, bytes]]:
+        """A multipart/form-data body: field name → (filename, content type, bytes)."""
+        head = f"Content-Type: {self.headers.get('content-type', '')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
+        found = {}
+        for part in message.iter_parts():
+            found[part.get_param("name", header="content-disposition")] = (
+                part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
+        return found
+
 
 @dataclass
 class Reply:
@@ -61,6 +82,7 @@ class Fault:
     headers: dict[str, str]
     message: str | None
     after_store: bool
+    reply: Reply | None = None
 
 
 class FakeNetwork:
@@ -85,7 +107,8 @@ class FakeNetwork:
                 length = int(self.headers.get("Content-Length") or 0)
                 url = urlsplit(self.path)
                 request = Request(self.command, url.path, {k: v[-1] for k, v in parse_qs(url.query).items()},
-                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length),
+                                  url.query)
                 try:
                     reply = fake._dispatch(request)
                 except Exception as exc:  # a fake bug must show up in the test, not kill the server
@@ -135,9 +158,10 @@ class FakeNetwork:
         return f"http://{host}:{port}"
 
     def fail(self, status: int, *, times: int = 1, headers: dict | None = None, message: str | None = None,
-             after_store: bool = False) -> None:
+             after_store: bool = False, reply: Reply | None = None) -> None:
+        """The next write answers `status` (or exactly `reply`) instead."""
         with self._lock:
-            self._faults += [Fault(status, dict(headers or {}), message, after_store)] * times
+            self._faults += [Fault(status, dict(headers or {}), message, after_store, reply)] * times
 
     def rate_limit(self, *, retry_after: float | None = None, times: int = 1) -> None:
         self.fail(429, times=times, headers=self.rate_limit_headers(retry_after))
@@ -192,7 +216,8 @@ class FakeNetwork:
         return Reply(DROP) if drop else reply
 
     def _fault_reply(self, fault: Fault) -> Reply:
-        reply = self.error(fault.status, fault.message)
+        reply = Reply(fault.reply.status, fault.reply.body, dict(fault.reply.headers)) if fault.reply else \
+            self.error(fault.status, fault.message)
         reply.headers.update(fault.headers)
         return reply
 
@@ -201,3 +226,79 @@ DROP = 0  # a Reply status meaning "close the connection without answering"
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
            422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+class OAuthServer:
+    """An OAuth 2.0 authorization server inside a fake: authorize (auto-approved, PKCE S256), code
+    exchange, refresh (rotating refresh tokens when `rotate`), access tokens that expire after `ttl`."""
+
+    def __init__(self, *, client_id: str = "plume-client", client_secret: str | None = None,
+                 ttl: float = 7200, rotate: bool = True, refresh: bool = True):
+        self.client_id, self.client_secret, self.ttl = client_id, client_secret, ttl
+        self.rotate, self.give_refresh = rotate, refresh
+        self.access: dict[str, float] = {}  # access token → expiry (epoch)
+        self.refresh_tokens: set[str] = set()
+        self.spent: set[str] = set()  # refresh tokens already used (rotation)
+        self.codes: dict[str, dict] = {}
+        self.refreshes = 0
+        self._n = itertools.count(1)
+
+    def valid(self, token: str | None) -> bool:
+        return token is not None and self.access.get(token, 0) > time.time()
+
+    def expire(self, token: str) -> None:
+        self.access[token] = 0
+
+    def issue(self) -> dict:
+        n = next(self._n)
+        access = f"access-{n}-{secrets.token_hex(4)}"
+        self.access[access] = time.time() + self.ttl
+        answer = {"token_type": "bearer", "access_token": access, "expires_in": int(self.ttl), "scope": "all"}
+        if self.give_refresh:
+            refresh = f"refresh-{n}-{secrets.token_hex(4)}"
+            self.refresh_tokens.add(refresh)
+            answer["refresh_token"] = refresh
+        return answer
+
+    def authorize(self, request: Request) -> Reply:
+        q = request.query
+        if q.get("client_id") != self.client_id or q.get("code_challenge_method") != "S256":
+            return Reply(400, {"error": "invalid_request"})
+        code = secrets.token_hex(8)
+        self.codes[code] = {"challenge": q["code_challenge"], "redirect_uri": q["redirect_uri"]}
+        target = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q.get("state", "")})
+        return Reply(302, None, {"Location": target})
+
+    def token(self, request: Request) -> Reply:
+        form = request.form
+        client = form.get("client_id")
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            client, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+            if secret != self.client_secret:
+                return Reply(401, {"error": "invalid_client"})
+        elif self.client_secret is not None:
+            return Reply(401, {"error": "invalid_client"})
+        if client != self.client_id:
+            return Reply(401, {"error": "invalid_client"})
+        if form.get("grant_type") == "authorization_code":
+            grant = self.codes.pop(form.get("code", ""), None)
+            verifier = form.get("code_verifier", "")
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if grant is None or grant["challenge"] != challenge or grant["redirect_uri"] != form.get("redirect_uri"):
+                return Reply(400, {"error": "invalid_grant", "error_description": "bad code or verifier"})
+            return Reply(200, self.issue())
+        if form.get("grant_type") == "refresh_token":
+            refresh = form.get("refresh_token", "")
+            if refresh in self.spent or refresh not in self.refresh_tokens:
+                return Reply(400, {"error": "invalid_request",
+                                   "error_description": "Value passed for the token was invalid."})
+            self.refreshes += 1
+            if self.rotate:
+                self.spent.add(refresh)
+                self.refresh_tokens.discard(refresh)
+                return Reply(200, self.issue())
+            answer = self.issue()
+            self.refresh_tokens.discard(answer.pop("refresh_token", None))
+            return Reply(200, answer)
+        return Reply(400, {"error": "unsupported_grant_type"})

@@ -2,6 +2,8 @@
 
 Shapes follow the Mastodon API: errors are `{"error": "…"}`, every answer carries
 X-RateLimit-Limit/Remaining/Reset (an ISO 8601 time), ids are snowflakes (ms << 16).
+Media: POST /api/v2/media answers 202 with `url: null` while "processing" (`processing_polls`
+GETs of /api/v1/media/:id answer 206 before the 200 with a URL); a status may only use processed media.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import itertools
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
 
 from tests.fakes.networks import REASONS, FakeNetwork, Reply, Request
 
@@ -27,6 +30,9 @@ class FakeMastodon(FakeNetwork):
         self.keys: dict[str, tuple[float, dict]] = {}  # Idempotency-Key → (stored at, status)
         self.sources: dict[str, str] = {}  # status id → the text as sent
         self.idempotency_ttl = IDEMPOTENCY_TTL
+        self.media: dict[str, dict] = {}  # id → {"data", "mime", "description", "polls_left"}
+        self.uploads = 0
+        self.processing_polls = 2
         self._sequence = itertools.count(1)
 
     @property
@@ -46,6 +52,16 @@ class FakeMastodon(FakeNetwork):
             return self._ok(self.account)
         if request.method == "POST" and path == "/api/v1/statuses":
             return self._post(request)
+        if request.method == "POST" and path == "/api/v2/media":
+            return self._upload(request)
+        if request.method == "GET" and (match := re.fullmatch(r"/api/v1/media/(\d+)", path)):
+            stored = self.media.get(match.group(1))
+            if stored is None:
+                return self.error(404, "Record not found")
+            if stored["polls_left"] > 0:
+                stored["polls_left"] -= 1
+                return Reply(206, self._attachment(match.group(1)), self.rate_limit_headers(None, remaining=299))
+            return self._ok(self._attachment(match.group(1)))
         if match := re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path):
             since = int(request.query.get("since_id") or 0)
             limit = min(int(request.query.get("limit") or 20), 40)
@@ -58,6 +74,30 @@ class FakeMastodon(FakeNetwork):
             return self._ok({"id": status["id"], "text": self.sources[status["id"]], "spoiler_text": ""})
         return self.error(404, "Record not found")
 
+    def _upload(self, request: Request) -> Reply:
+        parts = request.parts
+        if "file" not in parts:
+            return self.error(422, "Validation failed: File can't be blank")
+        _, mime, data = parts["file"]
+        if mime not in {"image/jpeg", "image/png", "image/gif", "image/webp"}:
+            return self.error(422, "Validation failed: File content type is invalid")
+        description = parts.get("description", (None, "", b""))[2].decode()
+        if len(description) > 1500:
+            return self.error(422, "Validation failed: Description is too long (maximum is 1500 characters)")
+        media_id = str((int(time.time() * 1000) << 16) + next(self._sequence))
+        self.uploads += 1
+        self.media[media_id] = {"data": data, "mime": mime, "description": description,
+                                "polls_left": self.processing_polls}
+        attachment = self._attachment(media_id)
+        return Reply(202 if self.processing_polls else 200, attachment, self.rate_limit_headers(None, remaining=299))
+
+    def _attachment(self, media_id: str) -> dict:
+        stored = self.media[media_id]
+        ready = stored["polls_left"] == 0
+        return {"id": media_id, "type": "image", "url": f"{self.base_url}/media/{media_id}" if ready else None,
+                "preview_url": f"{self.base_url}/media/{media_id}/small", "description": stored["description"] or None,
+                "blurhash": "UFBWY:8_0Jxv"}
+
     def _post(self, request: Request) -> Reply:
         params = request.json if "json" in request.headers.get("content-type", "") else request.form
         text = (params or {}).get("status", "")
@@ -68,6 +108,16 @@ class FakeMastodon(FakeNetwork):
             return self.error(422, "Validation failed: Text can't be blank")
         if len(text) > LIMIT:
             return self.error(422, f"Validation failed: Text character limit of {LIMIT} exceeded")
+        if "json" in request.headers.get("content-type", ""):
+            media_ids = list((params or {}).get("media_ids") or [])
+        else:  # a form repeats media_ids[] once per id
+            media_ids = parse_qs(request.body.decode()).get("media_ids[]", [])
+        for media_id in media_ids:
+            stored = self.media.get(str(media_id))
+            if stored is None:
+                return self.error(422, "Validation failed: media_ids are invalid")
+            if stored["polls_left"]:
+                return self.error(422, "Cannot attach files that have not finished processing. Try again in a moment!")
         now = datetime.now(UTC)
         status_id = str((int(now.timestamp() * 1000) << 16) + next(self._sequence))
         paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br />')}</p>" for p in text.split("\n\n"))
@@ -75,7 +125,7 @@ class FakeMastodon(FakeNetwork):
                   "content": paragraphs, "visibility": params.get("visibility", "public"),
                   "language": params.get("language"), "uri": f"{self.base_url}/users/{self.username}/statuses/{status_id}",
                   "url": f"{self.base_url}/@{self.username}/{status_id}", "account": self.account,
-                  "reblog": None, "media_attachments": [], "mentions": [], "tags": [], "emojis": [],
+                  "reblog": None, "media_attachments": [self._attachment(str(m)) for m in media_ids], "mentions": [], "tags": [], "emojis": [],
                   "replies_count": 0, "reblogs_count": 0, "favourites_count": 0}
         self.posts.append(status)
         self.sources[status_id] = text

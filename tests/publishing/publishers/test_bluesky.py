@@ -123,3 +123,35 @@ def test_check_logs_in_without_posting(fake):
     with pytest.raises(NotSent, match="was refused"):
         publisher(fake, password="nope").check()
     assert fake.posts == []
+
+
+def test_a_url_ending_in_a_balanced_parenthesis_is_linked_whole():
+    text = "Lire https://fr.wikipedia.org/wiki/Paris_(homonymie) et (voir https://tidewren.example/paris)."
+    links = [f["features"][0]["uri"] for f in facets(text)]
+    assert links == ["https://fr.wikipedia.org/wiki/Paris_(homonymie)", "https://tidewren.example/paris"]
+
+
+def test_tags_follow_blueskys_rules_so_a_year_is_not_a_tag():
+    found = [f["features"][0] for f in facets("Best of #2024, brewed with #café-crème! #ok_")]
+    assert found == [{"$type": "app.bsky.richtext.facet#tag", "tag": "café-crème"},
+                     {"$type": "app.bsky.richtext.facet#tag", "tag": "ok"}]
+
+
+def test_mentions_are_resolved_to_dids_and_unknown_handles_stay_plain(fake):
+    fake.handles["mia.bsky.social"] = "did:plc:mia234567abcdefghijklmn"
+    text = "Thanks @mia.bsky.social and @nobody.bsky.social"
+    publisher(fake).publish(a_post(text, network="bluesky"), key="k-m")
+    [stored] = fake.posts
+    mentions = [f for f in stored["facets"] if f["features"][0]["$type"].endswith("#mention")]
+    assert [f["features"][0]["did"] for f in mentions] == ["did:plc:mia234567abcdefghijklmn"]
+    start = mentions[0]["index"]["byteStart"]
+    assert text.encode()[start:mentions[0]["index"]["byteEnd"]] == b"@mia.bsky.social"
+
+
+@pytest.mark.parametrize("status", [500, 400, 409])
+def test_already_exists_of_any_status_is_looked_up_not_failed(fake, post, status):
+    """Today's PDS answers 500 on a taken record key; atproto#4728 makes it an explicit 4xx."""
+    fake.duplicate_status = status
+    first = publisher(fake).publish(post, key="k-dup")
+    again = publisher(fake).publish(post, key="k-dup")
+    assert again == first and len(fake.posts) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from publishing.publishers import NotSent, OutcomeUnknown
@@ -65,11 +67,14 @@ def test_connection_refused_is_retryable(fake, post):
     assert caught.value.retryable
 
 
-def test_429_is_retryable(fake, post):
-    fake.rate_limit(retry_after=60)
+def test_a_429_waits_until_midnight_utc_without_retry_after(fake, post):
+    """LinkedIn's daily limits reset at 00:00 UTC and its 429 says nothing about when."""
+    fake.rate_limit()
     with pytest.raises(NotSent, match="APPLICATION DAY limit") as caught:
         publisher(fake).publish(post, key="k-6")
-    assert caught.value.retryable and caught.value.retry_after == 60
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert caught.value.waiting and abs(caught.value.retry_after - (midnight - now).total_seconds()) < 5
 
 
 def test_an_expired_token_is_final(fake, post):
@@ -86,11 +91,32 @@ def test_a_duplicate_is_refused_with_linkedins_message(fake, post):
     assert not caught.value.retryable and len(fake.posts) == 1
 
 
-def test_check_reads_userinfo_without_posting(fake):
-    assert publisher(fake).check() == "Mia Tidewren as urn:li:organization:2414183"
+def test_check_of_a_member_channel_reads_userinfo_without_posting(fake):
+    assert publisher(fake, author=None).check() == "Mia Tidewren as urn:li:person:Ab3xYz09"
     with pytest.raises(NotSent, match="was refused"):
-        publisher(fake, token="bad").check()
+        publisher(fake, token="bad", author=None).check()
     assert fake.posts == []
+
+
+def test_check_of_a_page_channel_passes_with_a_community_management_token(fake):
+    """A page token has no OpenID scopes (/v2/userinfo answers 403); its page roles are what matter."""
+    assert publisher(fake, token="page-token").check() == "urn:li:organization:2414183 as administrator"
+    fake.roles = {"urn:li:organization:2414183": "ANALYST"}
+    with pytest.raises(NotSent, match="may not post for urn:li:organization:2414183"):
+        publisher(fake, token="page-token").check()
+    assert fake.posts == []
+
+
+def test_a_link_keeps_its_fragment_and_gets_no_hashtag_template():
+    text = "Spring menu: https://example.com/recipes/#spring #coffee"
+    assert commentary(text) == ("Spring menu: https://example.com/recipes/\\#spring {hashtag|\\#|coffee}")
+
+
+def test_a_duplicate_names_the_post_already_there(fake, post):
+    first = publisher(fake).publish(post, key="k-d1")
+    with pytest.raises(NotSent, match=f"already on the page: {first.id}") as caught:
+        publisher(fake).publish(post, key="k-d2")
+    assert not caught.value.retryable
 
 
 def test_a_silent_profile_lookup_before_posting_is_a_retryable_refusal_not_an_unknown(post):

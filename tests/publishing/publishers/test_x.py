@@ -41,11 +41,18 @@ def test_a_duplicate_403_is_a_refused_post_not_a_refused_token(fake, post):
     assert not caught.value.retryable
 
 
-def test_a_token_without_write_access_is_refused(fake, post):
-    fake.fail(403, message="You are not permitted to perform this action.")
+def test_a_403_about_authentication_is_a_credentials_problem(fake, post):
+    fake.fail(403, reply=fake.auth_error())
     with pytest.raises(NotSent, match="the X token for channel brand-x was refused") as caught:
         publisher(fake).publish(post, key="k-5")
     assert "X_TOKEN" in str(caught.value)
+
+
+def test_a_403_refusing_the_content_is_not_called_a_bad_token(fake, post):
+    fake.fail(403, message="You are not permitted to perform this action.")
+    with pytest.raises(NotSent, match="X refused the post: You are not permitted") as caught:
+        publisher(fake).publish(post, key="k-5b")
+    assert "token" not in str(caught.value) and not caught.value.retryable
 
 
 def test_a_bad_token_is_refused(fake, post):
