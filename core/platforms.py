@@ -6,6 +6,7 @@ import dataclasses
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import regex
 
@@ -475,6 +476,20 @@ def named_in(text: str) -> set[str]:
 
     A lowercase "x" is a letter or a times sign ("2 x 3"); the network is written "X"."""
     return {name for word in regex.findall(r"[\w-]+", text) if word != "x" and (name := resolve(word))}
+
+
+# Where each network's own permalinks live (a Mastodon post lives on its server, named by its host).
+_HOSTS = {"x": ("x.com", "twitter.com"), "linkedin": ("linkedin.com",), "bluesky": ("bsky.app",),
+          "threads": ("threads.net", "threads.com"), "instagram": ("instagram.com",), "facebook": ("facebook.com",)}
+
+
+def site(network: str, url: str) -> str:
+    """Where a permalink opens, as a reader would say it: "LinkedIn" for linkedin.com, else the link's host
+    (a webhook receiver, a Mastodon server), so a link is never labelled as a network it is not on."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    if any(host == h or host.endswith("." + h) for h in _HOSTS.get(resolve(network) or "", ())):
+        return label(network)
+    return host or label(network)
 
 
 def label(name: str) -> str:

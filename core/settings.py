@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     @field_validator("plume_country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        from publishing.timing import check_country
+        from core.days_off import check_country
 
         try:
             return check_country(value.strip()) if value.strip() else ""
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     @field_validator("plume_blackouts")
     @classmethod
     def _valid_blackouts(cls, value: str) -> str:
-        from publishing.timing import parse_blackouts
+        from core.days_off import parse_blackouts
 
         parse_blackouts(value)  # ValueError names the bad part
         return value
@@ -143,7 +143,7 @@ class Settings(BaseSettings):
 
     @property
     def blackouts(self) -> list[tuple[date, date]]:
-        from publishing.timing import parse_blackouts
+        from core.days_off import parse_blackouts
 
         return parse_blackouts(self.plume_blackouts)
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from core import days_off
 from core.domain import NETWORKS, Post
 from core.errors import ConfigError, NotFound
-from publishing import timing
 from publishing.publishers import http
 from publishing.publishers.base import NotSent, OutcomeUnknown, Published, Publisher, Timeouts
 from publishing.publishers.outbox import OutboxPublisher
@@ -313,7 +313,7 @@ def _build(entry, index: int, *, env: Mapping[str, str], outbox: Path, storage: 
         if not re.fullmatch(r"[A-Za-z]{2}", str(country)):
             raise ConfigError(f"Channel {name}: country must be a two-letter ISO code like FR, got {country!r}")
         try:
-            country = timing.check_country(str(country))
+            country = days_off.check_country(str(country))
         except ConfigError as exc:
             raise ConfigError(f"Channel {name}: {exc}") from None
     timeouts = Timeouts(connect=_seconds(values, "connect_timeout", Timeouts.connect, name),

@@ -249,9 +249,10 @@ def status_line(post: Post, zone: str) -> str:
 
 
 def where_published(post: Post) -> str:
-    """“ → View on LinkedIn” linking the network's permalink, or its id when it gave no URL."""
+    """“ → View on LinkedIn” linking the permalink (on the host it opens, for a webhook receiver or a Mastodon
+    server), or the post's id when there is no URL."""
     if post.external_url and SAFE_URL.match(post.external_url):
-        return f" → <{post.external_url}|View on {platforms.get(post.network).label}>"
+        return f" → <{post.external_url}|View on {escape(platforms.site(post.network, post.external_url))}>"
     return f" → {escape(post.external_ref)}" if post.external_ref else ""
 
 

@@ -109,9 +109,10 @@ def next_utc_midnight(now: float | None = None) -> float:
 
 
 def refused(network: str, channel: str, detail: str, *, env: str | None = None,
-            renew: str | None = None) -> NotSent:
-    """Bad credentials: never retried, and the message says what to do about it."""
-    renew = renew or "create a new token with permission to post"
+            renew: str | None = None, credential: str = "token") -> NotSent:
+    """Bad credentials (a token, a password, a webhook's shared secret): never retried, and the message
+    says what to do about it."""
+    renew = renew or f"create a new {credential} with permission to post"
     where = f"put it in {env}" if env else "update the channel's credentials"
-    return NotSent(f"the {network} token for channel {channel} was refused ({detail}); "
+    return NotSent(f"the {network} {credential} for channel {channel} was refused ({detail}); "
                    f"{renew}, {where}, then run `plume channels test {channel}`", retryable=False)

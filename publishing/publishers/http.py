@@ -20,7 +20,7 @@ def send(http: httpx.Client, method: str, url: str, *, network: str, channel: st
          idempotent: bool, error_text: Callable[[httpx.Response], str], env: str | None = None,
          credentials_refused: Callable[[httpx.Response], bool] | None = None,
          renew: str | None = None, wait: Callable[[httpx.Response], tuple[float | None, str]] | None = None,
-         **kwargs) -> httpx.Response:
+         credential: str = "token", **kwargs) -> httpx.Response:
     """Send once and return a 2xx response; anything else becomes NotSent or OutcomeUnknown.
 
     `idempotent` says whether the network would refuse a second copy of this request (an
@@ -45,7 +45,7 @@ def send(http: httpx.Client, method: str, url: str, *, network: str, channel: st
         raise NotSent(f"{network} is rate-limiting channel {channel} ({limit}: {detail})", retryable=True,
                       retry_after=seconds, waiting=True)
     if (credentials_refused or _auth_status)(response):
-        failure = refused(network, channel, detail, env=env, renew=renew)
+        failure = refused(network, channel, detail, env=env, renew=renew, credential=credential)
         failure.status = status
         raise failure
     if status >= 500:
@@ -54,7 +54,9 @@ def send(http: httpx.Client, method: str, url: str, *, network: str, channel: st
                           retry_after=retry_after(response.headers))
         raise OutcomeUnknown(f"{network} failed with {status} ({detail}) after receiving the post; "
                              "it may have been published")
-    raise NotSent(f"{network} refused the post: {detail}", retryable=False)
+    failure = NotSent(f"{network} refused the post: {detail}", retryable=False)
+    failure.status = status
+    raise failure
 
 
 def _auth_status(response: httpx.Response) -> bool:

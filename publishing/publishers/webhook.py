@@ -5,6 +5,10 @@ shared secret and must treat a repeated `Idempotency-Key` as the same post (answ
 nothing new): that is what makes a retry after a 5xx safe. It may answer `{"id": …, "url": …}`.
 Images travel in the body: `media` is a list of {sha256, filename, mime, size, width, height, alt,
 data_base64}; `link_card` is {url, title, description, image} or null.
+
+`plume channels test` sends a signed ping (`X-Plume-Event: ping`, body `{"event": "ping", …}`, no
+`text`): a receiver answers it 2xx once the signature verifies, and publishes nothing. A receiver
+that does not know pings (404/405) is reached, but the secret cannot be verified: the test says so.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from datetime import UTC, datetime
 
 from core.domain import Post
 from publishing.publishers import http
-from publishing.publishers.base import SHORT, OutcomeUnknown, Published, Timeouts
+from publishing.publishers.base import SHORT, NotSent, OutcomeUnknown, Published, Timeouts
 
 SIGNATURE_HEADER = "X-Plume-Signature"
+EVENT_HEADER = "X-Plume-Event"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -56,13 +61,7 @@ class WebhookPublisher:
                       for media in post.media],
             "link_card": post.link_card,
         }, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key,
-                   SIGNATURE_HEADER: sign(self._secret, body)}
-        with http.client(self.timeouts) as client:
-            response = http.send(client, "POST", self.url, content=body, headers=headers,
-                                 network="webhook", channel=self.name, idempotent=True,
-                                 error_text=_error_text, env=self._secret_env,
-                                 renew="agree a new shared secret with the receiver")
+        response = self._post(body, event="post", key=key)
         try:
             answer = response.json()
         except ValueError:
@@ -81,8 +80,25 @@ class WebhookPublisher:
                              "the post; check the receiving system")
 
     def check(self) -> str:
-        # Nothing to ask without posting: a webhook has no "who am I". Say where posts go.
-        return f"signed POSTs to {http.origin(self.url)}/…"
+        """A signed ping: the receiver checks the signature and answers without publishing anything."""
+        body = json.dumps({"event": "ping", "channel": self.name, "sent_at": datetime.now(UTC).isoformat()}).encode()
+        try:
+            self._post(body, event="ping", key=f"ping-{datetime.now(UTC).timestamp():.0f}")
+        except NotSent as refused:
+            if getattr(refused, "status", None) not in (404, 405, 501):
+                raise  # a refused secret, or nobody listening: the check failed, and says why
+            raise OutcomeUnknown(f"the receiver at {http.origin(self.url)} answered, but not to a ping "
+                                 f"({refused}), so Plume cannot verify the shared secret; make it answer "
+                                 f"{EVENT_HEADER}: ping with 2xx") from refused
+        return f"signed POSTs to {http.origin(self.url)}/… (the receiver verified a signed ping)"
+
+    def _post(self, body: bytes, *, event: str, key: str):
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key, EVENT_HEADER: event,
+                   SIGNATURE_HEADER: sign(self._secret, body)}
+        with http.client(self.timeouts) as client:
+            return http.send(client, "POST", self.url, content=body, headers=headers, network="webhook",
+                             channel=self.name, idempotent=True, error_text=_error_text, env=self._secret_env,
+                             credential="shared secret", renew="agree a new shared secret with the receiver")
 
 
 def _error_text(response) -> str:

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.days_off import check_country, country_of, parse_blackouts
 from core.errors import ConfigError
 from core.settings import load
 from insights.metrics import Cell, History
-from publishing.timing import check_country, country_of, parse_blackouts, propose
+from publishing.timing import propose
 
 PARIS, BERLIN, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 

@@ -211,6 +211,10 @@ def test_publishing_news_offers_what_a_human_needs_next_with_ids_only():
     news = blocks.post_news(sent, zone="UTC")
     assert buttons_of(news) == []
     assert "<https://www.linkedin.com/feed/update/urn:li:share:9|View on LinkedIn>" in news["text"]
+    # Sent through a webhook, the permalink is the receiver's: it is named by its host, not as the network.
+    relayed = blocks.post_news(approved(status=Status.PUBLISHED, external_ref="d-1", channel="zapier",
+                                        external_url="https://hooks.example.com/deliveries/d-1"), zone="UTC")
+    assert "|View on hooks.example.com>" in relayed["text"] and "View on LinkedIn" not in relayed["text"]
     # A URL that could break out of the link markup is shown as the network's id instead.
     sneaky = blocks.post_news(approved(status=Status.PUBLISHED, external_ref="42",
                                        external_url="https://x.test/a|<!channel>"), zone="UTC")

@@ -35,9 +35,33 @@ def test_the_receiver_can_verify_the_signature_and_reads_the_post(fake, post):
 
 
 def test_a_wrong_secret_is_refused_and_final(fake, post):
-    with pytest.raises(NotSent, match="webhook token for channel zapier was refused") as caught:
+    with pytest.raises(NotSent, match="webhook shared secret for channel zapier was refused") as caught:
         webhook(fake, secret="guess").publish(post, key="k-2")
     assert not caught.value.retryable and fake.posts == []
+
+
+def test_the_channel_check_reaches_the_receiver_with_a_signed_ping_and_publishes_nothing(fake):
+    assert "verified a signed ping" in webhook(fake).check()
+    assert fake.pings == 1 and fake.posts == []
+    with pytest.raises(NotSent, match="shared secret for channel zapier was refused"):
+        webhook(fake, secret="guess").check()
+    fake.stop()
+    with pytest.raises(NotSent, match="could not reach webhook"):  # nothing listening is not "ready"
+        webhook(fake).check()
+
+
+def test_a_receiver_that_does_not_answer_pings_is_reached_but_not_verified(tmp_path):
+    from publishing.channels import Channels
+
+    with FakeWebhook(secret="s3cret", answers_pings=False) as deaf:
+        with pytest.raises(OutcomeUnknown, match="cannot verify the shared secret"):
+            webhook(deaf).check()
+        (tmp_path / "channels.yaml").write_text(f"channels:\n  - name: zapier\n    kind: webhook\n"
+                                                f"    url: {deaf.base_url}/hooks/plume\n    secret: ${{HOOK}}\n")
+        channels = Channels.from_file(tmp_path / "channels.yaml", outbox=tmp_path / "outbox", env={"HOOK": "s3cret"})
+        with pytest.raises(NotSent, match="cannot verify"):  # `plume channels test zapier` says so plainly
+            channels.test("zapier")
+        assert deaf.posts == []
 
 
 def test_a_5xx_is_retryable_and_the_key_keeps_it_single(fake, post):
