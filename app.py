@@ -106,7 +106,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     try:
         with Checkpoints(settings) as saver:
             context = Context(settings=settings, db=db, knowledge=knowledge, profile=profile,
-                              model=make_model(settings), scheduler=scheduler, clock=lambda: datetime.now(UTC),
+                              model=make_model(settings), clock=lambda: datetime.now(UTC),
                               audience=channels.audience)
             plume = Plume(settings, db, knowledge, profile, context.model, scheduler, Runner(context, saver), hooks)
             if run_scheduler:

@@ -13,9 +13,9 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from agents.answer import is_question
-from agents.runner import Event, Outcome, thread_id_for
+from agents.runner import Event, Outcome, Runner, thread_id_for
 from bot.operations import Operations, Queue, describe
-from core import platforms, posts, rules
+from core import decisions, platforms, posts, rules
 from core.domain import LOCALES, NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import InvalidTransition, PlumeError
 
@@ -51,6 +51,16 @@ def when(iso: str | None, zone: str) -> str:
         return "no time yet"
     at = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
     return f"{at:%a %d %b %H:%M} {zone}"
+
+
+def decide(plume, decision: Decision, on_event: Callable[[Event], None] = lambda event: None) -> tuple[Post, Outcome]:
+    """Record one human decision (validated, authorized, audited), then let the brief's graph react."""
+    recorded = decisions.record(plume.db, decision, approvers=plume.settings.approvers, profile=plume.profile)
+    for rule in recorded.proposals:
+        on_event(Event("proposal", f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})"))
+    outcome = plume.runner.resume(recorded.post.thread_id, on_event, responses=[Runner.response_for(decision)],
+                                  actor=decision.actor)
+    return recorded.post, outcome
 
 
 def render_post(number: int, post: Post, zone: str) -> str:
@@ -266,7 +276,7 @@ class Shell:
     def decide(self, post: Post, action: Action, **fields) -> None:
         decision = Decision(post_id=post.id, action=str(action), actor=self.user, version=post.version, **fields)
         try:
-            _post, outcome = self.plume.runner.decide(decision, on_event=self.on_event)
+            _post, outcome = decide(self.plume, decision, on_event=self.on_event)
         except InvalidTransition as exc:
             who = f" (by {exc.decided_by})" if exc.decided_by else ""
             self.say(f"✗ {exc}{who}")
@@ -388,15 +398,15 @@ def demo(plume, out: TextIO = sys.stdout, *, delay: float = 5.0, wait: float = 6
         blocking = [c["message"] for c in post.checks if not c["ok"] and c.get("severity", "error") == "error"]
         if blocking or NEEDS_MODEL_WARNING in post.warnings:
             reason = blocking[0] if blocking else "needs a real translation"
-            plume.runner.decide(Decision(post_id=post.id, action=str(Action.REJECT), actor=manager,
-                                         version=post.version, reason=reason))
+            decide(plume, Decision(post_id=post.id, action=str(Action.REJECT), actor=manager,
+                                   version=post.version, reason=reason))
             say(f"✗ rejected #{post.id} {label(post.network)} · {post.locale}: {reason}")
             continue
-        _, moved = plume.runner.decide(Decision(post_id=post.id, action=str(Action.EDIT), actor=manager,
-                                                version=post.version, text=post.text, run_at=soon,
-                                                reason="demo: publish now"))
+        _, moved = decide(plume, Decision(post_id=post.id, action=str(Action.EDIT), actor=manager,
+                                          version=post.version, text=post.text, run_at=soon,
+                                          reason="demo: publish now"))
         fresh = next(p for p in moved.posts if p.id == post.id)
-        plume.runner.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor=manager, version=fresh.version))
+        decide(plume, Decision(post_id=post.id, action=str(Action.APPROVE), actor=manager, version=fresh.version))
         say(f"✓ approved #{post.id} {label(post.network)} · {post.locale}")
         ids.append(post.id)
     if not ids:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from agents.answer import is_question
-from agents.runner import Event, Outcome, thread_id_for
+from agents.runner import Event, Outcome, Runner, thread_id_for
 from bot.operations import Operations, Unreadable, describe
 from bot.slack import blocks, reports
 from bot.slack.api import SlackAPI
@@ -23,7 +23,7 @@ from bot.slack.requests import (
     time_change,
 )
 from bot.slack.work import Busy, WorkPool
-from core import approvals, audit, chat, pause, platforms, posts, rules
+from core import approvals, audit, chat, decisions, pause, platforms, posts, rules
 from core.domain import Action, AuditEvent, Decision, Post, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError, ValidationFailed
 
@@ -305,7 +305,11 @@ class Flows:
         decision = Decision(post_id=post_id, action=str(action), actor=user, version=version, reason=reason,
                             text=text, run_at=run_at)
         try:
-            post, _outcome = self.runner.decide(decision, on_event=on_event)
+            recorded = decisions.record(self.db, decision, approvers=self.settings.approvers,
+                                        profile=self.runner.context.profile)
+            post = recorded.post
+            self.runner.resume(post.thread_id, on_event, responses=[Runner.response_for(decision)],
+                               actor=decision.actor)
         except InvalidTransition as exc:
             awaiting = exc.current in (None, Status.AWAITING_APPROVAL)
             self.tell(user, channel, thread_ts, str(exc) if awaiting else blocks.already(exc.current, exc.decided_by))
@@ -318,7 +322,7 @@ class Flows:
             self.sync_post_id(post_id)
             return False
         self.sync_thread(post.thread_id)
-        for rule in _outcome.proposals:  # a repeated edit or request: an approver may make it a rule
+        for rule in recorded.proposals:  # a repeated edit or request: an approver may make it a rule
             if channel:
                 self.api.post(channel, blocks.rule_proposal(rule), thread_ts=thread_ts)
             else:

@@ -4,6 +4,7 @@ import pytest
 
 import app
 from agents.runner import thread_id_for
+from bot.shell import decide
 from core import posts
 from core.domain import NEEDS_MODEL_WARNING, OFFLINE_LABEL, Status
 from core.errors import ValidationFailed
@@ -159,6 +160,6 @@ def test_a_fallback_note_is_told_once_not_again_after_every_decision(plume, fake
     told = len(heard)
     assert told and any("model is unavailable" in n for n in heard)
     first = outcome.posts[0]
-    plume.runner.decide(Decision(post_id=first.id, action=str(Action.APPROVE), actor="mia", version=first.version),
-                        on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
+    decide(plume, Decision(post_id=first.id, action=str(Action.APPROVE), actor="mia", version=first.version),
+           on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
     assert len(heard) == told  # the decision added no note, so none is repeated
