@@ -12,7 +12,7 @@ import prompts
 from agents import inbox, offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import approvals, checks, decisions, locales, platforms, posts
+from core import audit, checks, decisions, locales, platforms, posts
 from core.brand import BrandProfile
 from core.domain import (
     LOCALES,
@@ -69,7 +69,7 @@ def intake(state: BriefState, ctx: Context, config: RunnableConfig) -> dict:
     with ctx.db.session() as session:  # idempotent: Plume's runner stored it already, LangGraph's server did not
         posts.save_brief(session, thread_id=thread_id, text=state["text"], actor=actor_of(config))
         author = posts.brief_author(session, thread_id)
-    known = {"thread_id": thread_id, "actor": author, "notes": state.get("notes", [])}
+    known = {"thread_id": thread_id, "actor": author}
     if not use_model(state, ctx):
         return {**known, "brief": ruled.to_dict(), "offline": True}
     system, user = prompts.load("intake").render(
@@ -80,7 +80,7 @@ def intake(state: BriefState, ctx: Context, config: RunnableConfig) -> dict:
     try:
         fields: BriefFields = ctx.model.structured(BriefFields, system, user)
     except LLMUnavailable as exc:
-        return {**known, "brief": ruled.to_dict(), "offline": True, "notes": [*known["notes"], fallback_note(exc)]}
+        return {**known, "brief": ruled.to_dict(), "offline": True, "notes": [*state.get("notes", []), fallback_note(exc)]}
     brief = Brief(
         text=state["text"], goal=fields.goal, key_message=fields.key_message or ruled.key_message,
         networks=list(dict.fromkeys(fields.networks)) or ruled.networks,
@@ -210,7 +210,6 @@ def needs_revision(variant: dict) -> bool:
 
 def revise(state: BriefState, ctx: Context) -> dict:
     """One model round over every draft that fails a check or carries a reviewer's request."""
-    ctx = ctx
     targets = [v for v in state["variants"] if needs_revision(v)]
     blocks = []
     for v in targets:
@@ -327,7 +326,6 @@ def propose_time(state: BriefState, ctx: Context) -> dict:
 
 def present(state: BriefState, ctx: Context) -> dict:
     """Store what a human must decide (idempotent: a re-run finds the posts it already stored)."""
-    ctx = ctx
     by_id = {p["id"]: p for p in state.get("passages", [])}
     variants = []
     with ctx.db.session() as session:
@@ -371,21 +369,28 @@ def approval(state: BriefState, ctx: Context, config: RunnableConfig) -> dict:
 
 
 def apply(ctx: Context, decision: Decision) -> list[str]:
-    """Record one decision from a resume value, unless the database already holds it (a front end
+    """Record one decision from a resume value, unless the audit log already holds it (a front end
     recorded it first, or a crash cut this node short after recording it): notes for what to tell."""
     try:
-        with ctx.db.session() as session:
-            post = posts.get(session, decision.post_id)
-            if post.status == Status.AWAITING_APPROVAL and post.version == decision.version:
-                voted = approvals.votes(session, post_id=post.id, version=post.version)
-                if decision.action == Action.APPROVE and decision.actor in voted:
-                    return []
-            elif post.last_actor == decision.actor:
-                return []
+        if recorded_before(ctx, decision):
+            return []
         recorded = decisions.record(ctx.db, decision, approvers=ctx.settings.approvers, profile=ctx.profile)
     except PlumeError as exc:  # refused or stale: the post stays as it is, and the graph asks again
         return [f"The {inbox.verb(decision)} of post #{decision.post_id} by {decision.actor} was not applied: {exc}"]
     return [f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})" for rule in recorded.proposals]
+
+
+AUDITED_AS = {Action.APPROVE: ("post.approved", "post.approval_vote"), Action.REJECT: ("post.rejected",),
+              Action.REQUEST_CHANGES: ("post.changes_requested",), Action.EDIT: ("post.edited",)}
+
+
+def recorded_before(ctx: Context, decision: Decision) -> bool:
+    """The same person already took the same decision on the same version of the post."""
+    with ctx.db.session() as session:
+        trail = audit.trail(session, decision.post_id)
+    # An edit logs the version it made; the other decisions, the version they were taken on.
+    return any(e.actor == decision.actor and e.action in AUDITED_AS[Action(decision.action)]
+               and e.detail.get("version", 0) - (e.action == "post.edited") == decision.version for e in trail)
 
 
 def schedule(state: BriefState, ctx: Context) -> dict:

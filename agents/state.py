@@ -24,10 +24,10 @@ class Knowledge(Protocol):
 
 
 class BriefInput(TypedDict):
-    """What a run starts from (LangGraph Studio's input form): who sent it and on which thread come
-    from the run itself, never from the input."""
+    """A brief in words: what to announce, where, in which languages and when, e.g. “Announce our new
+    Guji roast on LinkedIn and X in English and French, tomorrow morning”."""
 
-    text: str
+    text: str  # all a run starts from (Studio's form): its sender and thread come from the run itself
 
 
 class BriefState(TypedDict, total=False):
