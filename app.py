@@ -155,7 +155,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
             with Checkpoints(settings) as saver:
                 clock = lambda: datetime.now(UTC)  # noqa: E731
                 context = Context(settings=settings, db=db, knowledge=knowledge, profile=profile,
-                                  model=make_model(settings), scheduler=scheduler, clock=clock,
+                                  model=make_model(settings), clock=clock,
                                   audience=channels.audience)
                 runner = Runner(context, saver)
                 plume_service = service.build(settings=settings, db=db, runner=runner, scheduler=scheduler,

@@ -3,16 +3,20 @@ present → approval (interrupt) → schedule, with human change requests loopin
 
 from __future__ import annotations
 
+from functools import partial
+
 from langgraph.graph import START, StateGraph
 
 from agents import nodes, routes
-from agents.state import BriefState, Context
+from agents.state import BriefInput, BriefState, Context
 
 
-def build() -> StateGraph:
-    graph = StateGraph(BriefState, context_schema=Context)
+def build(ctx: Context) -> StateGraph:
+    """The graph with its nodes bound to `ctx`: Plume's runner and LangGraph's server (agents.server)
+    both build it this way, so a run needs nothing from its caller but the brief's text."""
+    graph = StateGraph(BriefState, input_schema=BriefInput)
     for name, node in nodes.ALL.items():
-        graph.add_node(name, node)
+        graph.add_node(name, partial(node, ctx=ctx))
     graph.add_edge(START, "intake")
     graph.add_edge("intake", "retrieve")
     graph.add_edge("retrieve", "draft")
@@ -26,9 +30,3 @@ def build() -> StateGraph:
     graph.add_conditional_edges("schedule", routes.after_decision)
     graph.add_edge("rework", "check")
     return graph
-
-
-def studio_graph():
-    """Entry point for LangGraph Studio (langgraph.json): the graph without a checkpointer."""
-    return build().compile()
-

@@ -1,27 +1,43 @@
-"""The graph's nodes: plain functions of (state, runtime) that return state updates."""
+"""The graph's nodes: plain functions of (state, context) that return state updates."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from langgraph.runtime import Runtime
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 import prompts
-from agents import offline
+from agents import inbox, offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import checks, locales, platforms, posts
+from core import audit, checks, decisions, locales, platforms, posts
 from core.brand import BrandProfile
-from core.domain import LOCALES, NEEDS_MODEL_WARNING, Brief, Passage, Status, Variant
-from core.errors import LLMUnavailable
+from core.domain import (
+    LOCALES,
+    NEEDS_MODEL_WARNING,
+    Action,
+    Brief,
+    Decision,
+    Passage,
+    Status,
+    Variant,
+)
+from core.errors import LLMUnavailable, PlumeError
 from insights import metrics
 from publishing import timing
 
 MAX_ROUNDS = 2
 PASSAGES = 5  # guideline passages the drafts of one brief are given
 NO_GUIDELINES = "No guidelines found for this brief — drafts follow only the brand profile (run `plume ingest`)."
+SERVER_ACTOR = "agent-inbox"  # who acts in a LangGraph server run that no authentication names
+
+
+def actor_of(config: RunnableConfig) -> str:
+    """Who is acting in this run: the user LangGraph's server authenticated (a key no API caller may
+    set), or the user Plume's own front end authenticated, which its runner passes the same way."""
+    return str(config.get("configurable", {}).get("langgraph_auth_user_id") or SERVER_ACTOR)
 
 
 def fallback_note(exc: LLMUnavailable) -> str:
@@ -44,14 +60,18 @@ def in_scope(variant: dict) -> bool:
 
 # --- intake → retrieve → draft ------------------------------------------------------------
 
-def intake(state: BriefState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+def intake(state: BriefState, ctx: Context, config: RunnableConfig) -> dict:
     settings = ctx.settings
     ruled = offline.parse_brief(state["text"], now=ctx.clock(), timezone=settings.plume_timezone,
                                 default_networks=settings.default_networks,
                                 default_locales=settings.default_locales)
+    thread_id = config["configurable"]["thread_id"]
+    with ctx.db.session() as session:  # idempotent: Plume's runner stored it already, LangGraph's server did not
+        posts.save_brief(session, thread_id=thread_id, text=state["text"], actor=actor_of(config))
+        author = posts.brief_author(session, thread_id)
+    known = {"thread_id": thread_id, "actor": author}
     if not use_model(state, ctx):
-        return {"brief": ruled.to_dict(), "offline": True}
+        return {**known, "brief": ruled.to_dict(), "offline": True}
     system, user = prompts.load("intake").render(
         brand=ctx.profile.name,
         today=ctx.clock().astimezone(ZoneInfo(settings.plume_timezone)).strftime("%A %d %B %Y %H:%M"),
@@ -60,14 +80,14 @@ def intake(state: BriefState, runtime: Runtime[Context]) -> dict:
     try:
         fields: BriefFields = ctx.model.structured(BriefFields, system, user)
     except LLMUnavailable as exc:
-        return {"brief": ruled.to_dict(), "offline": True, "notes": [*state.get("notes", []), fallback_note(exc)]}
+        return {**known, "brief": ruled.to_dict(), "offline": True, "notes": [*state.get("notes", []), fallback_note(exc)]}
     brief = Brief(
         text=state["text"], goal=fields.goal, key_message=fields.key_message or ruled.key_message,
         networks=list(dict.fromkeys(fields.networks)) or ruled.networks,
         locales=list(dict.fromkeys(fields.locales)) or ruled.locales, timezone=settings.plume_timezone,
         not_before=valid_time(fields.publish_after) or ruled.not_before,
         links=fields.links or ruled.links, constraints=fields.constraints, warnings=ruled.warnings)
-    return {"brief": brief.to_dict(), "offline": False}
+    return {**known, "brief": brief.to_dict(), "offline": False}
 
 
 def valid_time(value: str | None) -> str | None:
@@ -80,14 +100,14 @@ def valid_time(value: str | None) -> str | None:
     return parsed.isoformat() if parsed.tzinfo else None
 
 
-def retrieve(state: BriefState, runtime: Runtime[Context]) -> dict:
+def retrieve(state: BriefState, ctx: Context) -> dict:
     brief = Brief.from_dict(state["brief"])
     query = " ".join(filter(None, [brief.key_message or brief.text, brief.goal]))
-    found, full = guidance(runtime.context, brief, query, PASSAGES)
+    found, full = guidance(ctx, brief, query, PASSAGES)
     # Sections about networks the brief leaves out guide none of its drafts: ask once for as many more
     # (a store that had fewer to give has nothing more to give).
     if full and len(found) < PASSAGES:
-        found = guidance(runtime.context, brief, query, 2 * PASSAGES - len(found))[0][:PASSAGES]
+        found = guidance(ctx, brief, query, 2 * PASSAGES - len(found))[0][:PASSAGES]
     notes = state.get("notes", []) if found else [*state.get("notes", []), NO_GUIDELINES]
     return {"passages": [p.to_dict() for p in found], "notes": notes}
 
@@ -100,8 +120,7 @@ def guidance(ctx: Context, brief: Brief, query: str, k: int) -> tuple[list[Passa
     return [p for p in found if p.id in useful], len(found) == k
 
 
-def draft(state: BriefState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+def draft(state: BriefState, ctx: Context) -> dict:
     brief = Brief.from_dict(state["brief"])
     passages = [Passage.from_dict(p) for p in state.get("passages", [])]
     source = brief.locales[0]
@@ -163,15 +182,15 @@ def citable(cited: list[str], passages: list[Passage], network: str) -> list[str
 
 # --- check ⇄ revise -----------------------------------------------------------------------
 
-def check(state: BriefState, runtime: Runtime[Context]) -> dict:
-    profile = runtime.context.brand()
+def check(state: BriefState, ctx: Context) -> dict:
+    profile = ctx.brand()
     brief = Brief.from_dict(state["brief"])
     sources = {v["network"]: v["text"] for v in state["variants"] if v["locale"] == brief.locales[0]}
     checked = []
     for variant in state["variants"]:
         if in_scope(variant):
             source = sources.get(variant["network"]) if variant["locale"] != brief.locales[0] else None
-            found = checks.run(variant["text"], network=platform(runtime.context, variant["network"]),
+            found = checks.run(variant["text"], network=platform(ctx, variant["network"]),
                                locale=variant["locale"],
                                profile=profile, brief_text=brief.text, source_text=source,
                                media=variant.get("media"))
@@ -190,9 +209,8 @@ def needs_revision(variant: dict) -> bool:
     return failing and variant.get("stage") == "new"
 
 
-def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
+def revise(state: BriefState, ctx: Context) -> dict:
     """One model round over every draft that fails a check or carries a reviewer's request."""
-    ctx = runtime.context
     targets = [v for v in state["variants"] if needs_revision(v)]
     blocks = []
     for v in targets:
@@ -232,8 +250,7 @@ def revise(state: BriefState, runtime: Runtime[Context]) -> dict:
 
 # --- localize → propose time → present → approval ------------------------------------------
 
-def localize(state: BriefState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+def localize(state: BriefState, ctx: Context) -> dict:
     brief = Brief.from_dict(state["brief"])
     source = [v for v in state["variants"] if v["locale"] == brief.locales[0]]
     notes = list(state.get("notes", []))
@@ -273,8 +290,7 @@ def model_localize(ctx: Context, profile: BrandProfile, source: list[dict], loca
     return {p.network: p.text.strip() for p in result.posts if p.text.strip()}
 
 
-def propose_time(state: BriefState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+def propose_time(state: BriefState, ctx: Context) -> dict:
     brief = Brief.from_dict(state["brief"])
     not_before = datetime.fromisoformat(brief.not_before) if brief.not_before else None
     now = ctx.clock()
@@ -309,9 +325,8 @@ def propose_time(state: BriefState, runtime: Runtime[Context]) -> dict:
     return {"variants": variants}
 
 
-def present(state: BriefState, runtime: Runtime[Context]) -> dict:
+def present(state: BriefState, ctx: Context) -> dict:
     """Store what a human must decide (idempotent: a re-run finds the posts it already stored)."""
-    ctx = runtime.context
     by_id = {p["id"]: p for p in state.get("passages", [])}
     variants = []
     with ctx.db.session() as session:
@@ -327,12 +342,18 @@ def present(state: BriefState, runtime: Runtime[Context]) -> dict:
     return {"variants": variants}
 
 
-def approval(state: BriefState, runtime: Runtime[Context]) -> dict:
-    """Wait for humans, then mirror what they decided (the database is the record of decisions)."""
-    waiting = [v["post_id"] for v in state["variants"] if v.get("status") == Status.AWAITING_APPROVAL]
+def approval(state: BriefState, ctx: Context, config: RunnableConfig) -> dict:
+    """Wait for humans (one Agent Inbox HumanInterrupt per post awaiting a decision), apply the decisions
+    the resume value carries, then mirror the database, the record of every decision however it came.
+
+    Nothing happens before interrupt(): on resume the node runs again from its top."""
+    waiting = [v for v in state["variants"] if v.get("status") == Status.AWAITING_APPROVAL]
+    notes = list(state.get("notes", []))
     if waiting:
-        interrupt({"thread_id": state["thread_id"], "awaiting": waiting})
-    with runtime.context.db.session() as session:
+        items = [inbox.request(v, state.get("passages", []), ctx.settings.plume_timezone) for v in waiting]
+        read = inbox.decisions(items, interrupt(items), actor=actor_of(config))
+        notes += read.problems + [note for d in read.decisions for note in apply(ctx, d)]
+    with ctx.db.session() as session:
         stored = {p.id: p for p in posts.for_thread(session, state["thread_id"])}
     variants = []
     for v in state["variants"]:
@@ -345,11 +366,36 @@ def approval(state: BriefState, runtime: Runtime[Context]) -> dict:
                 v = {**v, "stage": "rework", "rounds": 0, "text": post.text, "version": post.version,
                      "feedback": "" if edited else post.last_reason}
         variants.append(v)
-    return {"variants": variants, "phase": "rework"}
+    return {"variants": variants, "phase": "rework", "notes": notes}
 
 
-def schedule(state: BriefState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+def apply(ctx: Context, decision: Decision) -> list[str]:
+    """Record one decision from a resume value, unless the audit log already holds it (a front end
+    recorded it first, or a crash cut this node short after recording it): notes for what to tell."""
+    try:
+        if recorded_before(ctx, decision):
+            return []
+        recorded = decisions.record(ctx.db, decision, approvers=ctx.settings.approvers, profile=ctx.profile)
+    except PlumeError as exc:  # refused or stale: the post stays as it is, and the graph asks again
+        return [f"The {inbox.verb(decision)} of post #{decision.post_id} by {decision.actor} was not applied: {exc}"]
+    return [f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})" for rule in recorded.proposals]
+
+
+AUDITED_AS = {Action.APPROVE: ("post.approved", "post.approval_vote"), Action.REJECT: ("post.rejected",),
+              Action.REQUEST_CHANGES: ("post.changes_requested",), Action.EDIT: ("post.edited",)}
+
+
+def recorded_before(ctx: Context, decision: Decision) -> bool:
+    """The same person already took the same decision on the same version of the post."""
+    with ctx.db.session() as session:
+        trail = audit.trail(session, decision.post_id)
+    # An edit logs the version it made; the other decisions, the version they were taken on.
+    return any(e.actor == decision.actor and e.action in AUDITED_AS[Action(decision.action)]
+               and e.detail.get("version", 0) - (e.action == "post.edited") == decision.version for e in trail)
+
+
+def schedule(state: BriefState, ctx: Context) -> dict:
+    """Approved posts become scheduled in the database; the publishing scheduler takes them from there."""
     variants = []
     for v in state["variants"]:
         if v.get("status") == Status.APPROVED:
@@ -358,16 +404,14 @@ def schedule(state: BriefState, runtime: Runtime[Context]) -> dict:
                 post = posts.get(session, v["post_id"])
                 if post.status == Status.APPROVED:  # not already scheduled by a run cut short
                     post = posts.schedule(session, post_id=post.id, run_at=run_at)
-            if post.status == Status.SCHEDULED:
-                ctx.scheduler.add(post.id, datetime.fromisoformat(post.run_at))
             v = {**v, "status": post.status}
         variants.append(v)
     return {"variants": variants}
 
 
-def rework(state: BriefState, runtime: Runtime[Context]) -> dict:
+def rework(state: BriefState, ctx: Context) -> dict:
     """Changes requested: edits go straight to the checks; feedback goes to the model, if there is one."""
-    if use_model(state, runtime.context):
+    if use_model(state, ctx):
         return {}
     variants = []
     for v in state["variants"]:

@@ -1,4 +1,4 @@
-"""The only caller of the graph: starts briefs, applies human decisions, and reports neutral events."""
+"""The only caller of the graph in Plume: starts briefs, resumes them after human decisions, and reports neutral events."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
-from agents import answer, offline
+from agents import answer, inbox, offline
 from agents.graph import build
 from agents.state import Context
-from core import decisions, posts, rules
-from core.domain import Decision, Post, Status
+from core import posts
+from core.domain import Post, Status
 from core.errors import PlumeError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class BriefInterrupted(PlumeError):
 
 @dataclass
 class Event:
-    kind: str  # "progress" | "note" | "waiting" | "proposal"
+    kind: str  # "progress" | "note" | "waiting" | "proposal" (front ends send it for the rules a decision proposes)
     message: str = ""
     posts: list[Post] = field(default_factory=list)
 
@@ -53,7 +53,6 @@ class Outcome:
     posts: list[Post]
     notes: list[str]
     brief: dict
-    proposals: list[rules.Rule] = field(default_factory=list)  # rules a decision made worth proposing
 
     @property
     def waiting(self) -> list[Post]:
@@ -69,14 +68,19 @@ def thread_id_for(*parts: str) -> str:
 
 
 class Runner:
+    response_for = staticmethod(inbox.response_for)  # the resume value for a decision a front end recorded
+
     def __init__(self, context: Context, checkpointer):
         self.context = context
-        self.graph = build().compile(checkpointer=checkpointer)
+        self.graph = build(context).compile(checkpointer=checkpointer)
         # Re-entrant: resume() holds it from reading the snapshot to running the graph, and _run() takes it too.
         self._locks: dict[str, threading.RLock] = defaultdict(threading.RLock)
 
-    def _config(self, thread_id: str) -> dict:
-        return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+    def _config(self, thread_id: str, actor: str | None = None) -> dict:
+        configurable = {"thread_id": thread_id}
+        if actor:  # the user the front end authenticated, where LangGraph's server puts the one it did
+            configurable["langgraph_auth_user_id"] = actor
+        return {"configurable": configurable, "recursion_limit": RECURSION_LIMIT}
 
     def start(self, *, thread_id: str, text: str, actor: str, channel: str | None = None,
               on_event: Listener | None = None) -> Outcome:
@@ -84,43 +88,36 @@ class Runner:
         settings = self.context.settings
         offline.parse_brief(text, now=self.context.clock(), timezone=settings.plume_timezone,
                             default_networks=settings.default_networks, default_locales=settings.default_locales)
-        with self.context.db.session() as session:
+        with self.context.db.session() as session:  # with its channel, before the graph: a crash loses nothing
             posts.save_brief(session, thread_id=thread_id, text=text, actor=actor, channel=channel)
-        return self._run(thread_id, self._payload(thread_id, text, actor), on_event)
-
-    @staticmethod
-    def _payload(thread_id: str, text: str, actor: str) -> dict:
-        return {"thread_id": thread_id, "text": text, "actor": actor, "notes": []}
+        return self._run(thread_id, {"text": text}, on_event, actor=actor)
 
     def ask(self, question: str) -> answer.Answer:
         """Answer a question about the guidelines or the queue (read-only; no graph state)."""
         return answer.answer(question, self.context)
 
-    def decide(self, decision: Decision, on_event: Listener | None = None) -> tuple[Post, Outcome]:
-        """Record one human decision (validated, authorized, audited), then let the graph react."""
-        recorded = decisions.record(self.context.db, decision, approvers=self.context.settings.approvers,
-                                    profile=self.context.profile)
-        post, proposed = recorded.post, recorded.proposals
-        emit = on_event or (lambda event: None)
-        for rule in proposed:
-            emit(Event("proposal", f"Proposed rule #{rule.id}: {rule.summary} ({rule.evidence})"))
-        outcome = self.resume(post.thread_id, on_event)
-        outcome.proposals = proposed
-        return post, outcome
+    def resume(self, thread_id: str, on_event: Listener | None = None, *, responses: list[dict] | None = None,
+               actor: str | None = None) -> Outcome:
+        """Continue a thread: after a decision, after a crash inside a node, or after a restart.
 
-    def resume(self, thread_id: str, on_event: Listener | None = None) -> Outcome:
-        """Continue a thread: after a decision, after a crash inside a node, or after a restart."""
+        An interrupted thread resumes with `responses` (Agent Inbox HumanResponses, which `actor`
+        gave): a front end that recorded a decision itself (core.decisions.record) passes
+        `[Runner.response_for(decision)]` and `actor=decision.actor`, and the approval node finds
+        it already applied. Without responses the graph just mirrors what the database holds."""
+        if responses and not actor:
+            raise ValueError("resume(responses=…) needs the actor who gave them")
         with self._locks[thread_id]:  # a run in progress must not change the snapshot between reading and acting
             snapshot = self.graph.get_state(self._config(thread_id))
             if snapshot.interrupts:
-                return self._run(thread_id, Command(resume="decided"), on_event)
+                return self._run(thread_id, Command(resume=responses or []), on_event, actor=actor)
             if snapshot.next:
                 return self._run(thread_id, None, on_event)
             if not snapshot.values:  # the brief was stored but a crash came before the graph's first step
                 with self.context.db.session() as session:
                     stored = posts.brief_text(session, thread_id)
                 if stored:
-                    return self._run(thread_id, self._payload(thread_id, *stored), on_event)
+                    text, author = stored
+                    return self._run(thread_id, {"text": text}, on_event, actor=author)
             return self.outcome(thread_id)
 
     def recover(self) -> list[str]:
@@ -129,7 +126,7 @@ class Runner:
         for thread_id in self.open_threads():
             try:
                 snapshot = self.graph.get_state(self._config(thread_id))
-                awaiting = {i for intr in snapshot.interrupts for i in intr.value.get("awaiting", [])}
+                awaiting = {i for intr in snapshot.interrupts for i in inbox.post_ids(intr.value)}
                 with self.context.db.session() as session:
                     undecided = {p.id for p in posts.for_thread(session, thread_id)
                                  if p.status == Status.AWAITING_APPROVAL}
@@ -151,13 +148,12 @@ class Runner:
             stored = posts.for_thread(session, thread_id)
         return Outcome(thread_id, stored, list(values.get("notes", [])), values.get("brief", {}))
 
-    def _run(self, thread_id: str, payload, on_event: Listener | None) -> Outcome:
+    def _run(self, thread_id: str, payload, on_event: Listener | None, *, actor: str | None = None) -> Outcome:
         emit = on_event or (lambda event: None)
         with self._locks[thread_id]:  # one graph run per thread at a time
             seen = len(self.graph.get_state(self._config(thread_id)).values.get("notes", []))
             try:
-                for update in self.graph.stream(payload, self._config(thread_id), context=self.context,
-                                                stream_mode="updates"):
+                for update in self.graph.stream(payload, self._config(thread_id, actor), stream_mode="updates"):
                     for node in update:
                         if node in STEPS:
                             emit(Event("progress", STEPS[node]))

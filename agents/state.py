@@ -1,11 +1,14 @@
-"""The graph's state (plain JSON-able values only: checkpoints are strict msgpack) and its context."""
+"""The graph's state (plain JSON-able values only: checkpoints are strict msgpack) and its nodes' dependencies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypedDict
+from typing import Protocol
+
+# pydantic, which writes LangGraph's server schemas, needs typing_extensions' TypedDict before Python 3.12
+from typing_extensions import TypedDict
 
 from agents.models import Model
 from core import rules
@@ -20,14 +23,17 @@ class Knowledge(Protocol):
     def search(self, query: str, k: int = 4, locale: str | None = None) -> list[Passage]: ...
 
 
-class Scheduling(Protocol):
-    def add(self, post_id: int, run_at: datetime) -> None: ...
+class BriefInput(TypedDict):
+    """A brief in words: what to announce, where, in which languages and when, e.g. “Announce our new
+    Guji roast on LinkedIn and X in English and French, tomorrow morning”."""
+
+    text: str  # all a run starts from (Studio's form): its sender and thread come from the run itself
 
 
 class BriefState(TypedDict, total=False):
-    thread_id: str
+    thread_id: str  # the run's thread (config), set by intake
     text: str
-    actor: str
+    actor: str  # who sent the brief: the run's authenticated user (see nodes.actor_of)
     brief: dict  # core.domain.Brief
     passages: list[dict]  # core.domain.Passage
     # core.domain.Variant dicts plus bookkeeping: stage ("new" | "presented" | "rework"),
@@ -40,14 +46,15 @@ class BriefState(TypedDict, total=False):
 
 @dataclass
 class Context:
-    """What nodes use besides the state; never checkpointed."""
+    """What nodes use besides the state: live objects bound to the nodes when the graph is built
+    (agents.graph.build), never sent by a caller nor checkpointed. LangGraph's run context stays
+    empty, so any caller (Plume's runner, LangGraph's server) can start a run."""
 
     settings: Settings
     db: Database
     knowledge: Knowledge
     profile: BrandProfile
     model: Model | None
-    scheduler: Scheduling
     clock: Callable[[], datetime]
     # The time zone and country of the audience a network's channel reaches (channels file), if set.
     audience: Callable[[str], tuple[str | None, str | None]] = lambda network: (None, None)

@@ -61,7 +61,8 @@ class Decisions:
             if on_recorded is not None:
                 on_recorded(post)
             try:
-                outcome = self.runner.resume(post.thread_id, on_event)
+                outcome = self.runner.resume(post.thread_id, on_event, responses=[self.runner.response_for(decision)],
+                                             actor=decision.actor)
             except Exception as exc:
                 done, follow_up = FOLLOW_UPS[Action(decision.action)]
                 raise FollowUpFailed(f"{done.format(id=post.id)}, but {follow_up} did not finish ({_why(exc)}). "

@@ -159,6 +159,6 @@ def test_a_fallback_note_is_told_once_not_again_after_every_decision(plume, fake
     told = len(heard)
     assert told and any("model is unavailable" in n for n in heard)
     first = outcome.posts[0]
-    plume.runner.decide(Decision(post_id=first.id, action=str(Action.APPROVE), actor="mia", version=first.version),
-                        on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
+    plume.service.decisions.decide(Decision(post_id=first.id, action=str(Action.APPROVE), actor="mia", version=first.version),
+           on_event=lambda e: heard.append(e.message) if e.kind == "note" else None)
     assert len(heard) == told  # the decision added no note, so none is repeated

@@ -16,11 +16,11 @@ BRIEF = "Launch the Guji roast on LinkedIn and X https://tidewren.coffee/guji"
 def test_a_crash_inside_a_node_resumes_on_the_same_thread_without_repeating_work(make_settings, monkeypatch):
     real_draft, crashes = nodes.draft, []
 
-    def flaky_draft(state, runtime):
+    def flaky_draft(state, ctx):
         if not crashes:
             crashes.append(1)
             raise RuntimeError("worker died mid-draft")
-        return real_draft(state, runtime)
+        return real_draft(state, ctx)
 
     monkeypatch.setitem(nodes.ALL, "draft", flaky_draft)
     thread = thread_id_for("test", "crash")
@@ -56,7 +56,7 @@ def test_a_decision_made_before_a_crash_is_applied_on_recovery(make_settings):
     with app.assemble(make_settings(), quiet=True) as plume:
         outcome = plume.runner.start(thread_id=thread, text="Launch the Guji roast on LinkedIn", actor="mia")
         post = outcome.posts[0]
-        with plume.db.session() as session:  # what runner.decide does first, without the resume
+        with plume.db.session() as session:  # what a front end records first, without the resume
             posts.decide(session, Decision(post_id=post.id, action=str(Action.APPROVE), actor="mia",
                                            version=post.version), approvers=[])
         assert plume.runner.recover() == [thread]
@@ -92,10 +92,10 @@ def test_two_cards_of_one_brief_approved_at_once_are_both_scheduled(make_setting
 
     real_schedule, scheduling, release = nodes.schedule, threading.Event(), threading.Event()
 
-    def slow_schedule(state, runtime):
+    def slow_schedule(state, ctx):
         scheduling.set()
         release.wait(10)
-        return real_schedule(state, runtime)
+        return real_schedule(state, ctx)
 
     monkeypatch.setitem(nodes.ALL, "schedule", slow_schedule)
     thread = thread_id_for("test", "both")
@@ -103,7 +103,7 @@ def test_two_cards_of_one_brief_approved_at_once_are_both_scheduled(make_setting
         first, second = plume.runner.start(thread_id=thread, text=BRIEF, actor="mia").posts
 
         def approve(post):
-            plume.runner.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor="mia", version=post.version))
+            plume.service.decisions.decide(Decision(post_id=post.id, action=str(Action.APPROVE), actor="mia", version=post.version))
 
         one = threading.Thread(target=approve, args=(first,))
         one.start()

@@ -19,11 +19,11 @@ BRIEF = "Launch the Guji roast on LinkedIn and X https://tidewren.coffee/guji"
 def test_a_crash_mid_brief_offers_retry_which_resumes_where_it_stopped(slack_settings, fake_slack, monkeypatch):
     real_draft, calls = nodes.draft, []
 
-    def flaky_draft(state, runtime):
+    def flaky_draft(state, ctx):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("worker died mid-draft")
-        return real_draft(state, runtime)
+        return real_draft(state, ctx)
 
     monkeypatch.setitem(nodes.ALL, "draft", flaky_draft)
     with running(slack_settings(), fake_slack) as run:
