@@ -16,6 +16,10 @@ COPY agents ./agents
 COPY prompts ./prompts
 COPY knowledge ./knowledge
 COPY bot ./bot
+COPY service ./service
+COPY publishing ./publishing
+COPY insights ./insights
+COPY langgraph.json ./
 RUN pip install --constraint constraints.txt . \
     && mkdir -p /data && chown plume:plume /data
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import sys
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from agents.models import Model
     from agents.runner import Runner
+    from agents.state import Context
     from bot.slack.threads import Threads
     from core.brand import BrandProfile
     from core.db import Database
@@ -133,9 +136,7 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
     front end calls `start()` once its listeners are attached, so news from the start-up reaches them."""
     import service
     from agents.checkpoint import Checkpoints
-    from agents.models import make_model
     from agents.runner import Runner
-    from agents.state import Context
     from core import logs
     from knowledge.profile import load_profile
     from publishing.channels import Channels
@@ -153,13 +154,10 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
         news = None
         try:
             with Checkpoints(settings) as saver:
-                clock = lambda: datetime.now(UTC)  # noqa: E731
-                context = Context(settings=settings, db=db, knowledge=knowledge, profile=profile,
-                                  model=make_model(settings), clock=clock,
-                                  audience=channels.audience)
+                context = graph_context(settings, db=db, knowledge=knowledge, profile=profile, channels=channels)
                 runner = Runner(context, saver)
                 plume_service = service.build(settings=settings, db=db, runner=runner, scheduler=scheduler,
-                                              profile=profile, clock=clock, directory=directory(settings))
+                                              profile=profile, clock=context.clock, directory=directory(settings))
                 if settings.slack_bot_token:  # whichever process publishes tells the threads
                     from bot.slack.api import SlackAPI
                     from bot.slack.threads import Threads
@@ -177,6 +175,55 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
             scheduler.shutdown()  # the last news is told before the thread view closes
             if news is not None:
                 news.close()
+
+
+def graph_context(settings: Settings, *, db: Database, knowledge: KnowledgeStore, profile: BrandProfile,
+                  channels) -> Context:
+    """What the brief graph's nodes use, for Plume's runner and LangGraph's server alike."""
+    from agents.models import make_model
+    from agents.state import Context
+
+    return Context(settings=settings, db=db, knowledge=knowledge, profile=profile, model=make_model(settings),
+                   clock=lambda: datetime.now(UTC), audience=channels.audience)
+
+
+# --- LangGraph's server (langgraph.json) ------------------------------------------------------------
+
+_server_graph = None  # the server asks for the graph on every request: it is built once per process
+_server_lock = threading.Lock()
+
+
+async def make_graph():
+    """The graph factory langgraph.json names: the brief graph with Plume's dependencies, read from the same
+    settings as `plume`, so runs store their briefs and posts in Plume's database (where Plume's scheduler
+    publishes what is approved); the server keeps its own checkpoints. Built off the server's event loop:
+    it opens files and may index the brand kit."""
+    import asyncio
+
+    return _server_graph or await asyncio.to_thread(server_graph)
+
+
+def server_graph():
+    global _server_graph
+    from agents.graph import build
+    from core import logs
+    from core.settings import load
+    from knowledge.profile import load_profile
+    from publishing.channels import Channels
+
+    with _server_lock:
+        if _server_graph is None:
+            settings = load()
+            parts = ExitStack()  # closed when the server process exits
+            atexit.register(parts.close)
+            db = parts.enter_context(database(settings))
+            knowledge = parts.enter_context(knowledge_store(settings, db=db, quiet=True))
+            channels = Channels.load(settings, db=db)  # each network's audience (time zone, country)
+            logs.protect(channels.secrets())
+            context = graph_context(settings, db=db, knowledge=knowledge, profile=load_profile(settings.plume_kit),
+                                    channels=channels)
+            _server_graph = build(context).compile(name="brief")
+        return _server_graph
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from agents.state import BriefInput, BriefState, Context
 
 
 def build(ctx: Context) -> StateGraph:
-    """The graph with its nodes bound to `ctx`: Plume's runner and LangGraph's server (agents.server)
+    """The graph with its nodes bound to `ctx`: Plume's runner and LangGraph's server (app.make_graph)
     both build it this way, so a run needs nothing from its caller but the brief's text."""
     graph = StateGraph(BriefState, input_schema=BriefInput)
     for name, node in nodes.ALL.items():
