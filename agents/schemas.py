@@ -47,3 +47,14 @@ class Revisions(BaseModel):
     """The revised text of every draft given."""
 
     posts: list[RevisedPost]
+
+
+class Score(BaseModel):
+    number: int = Field(description="the comment's number as given")
+    score: float = Field(ge=-1.0, le=1.0, description="-1 negative … 0 neutral … 1 positive")
+
+
+class Scores(BaseModel):
+    """Sentiment of numbered comments."""
+
+    scores: list[Score]

@@ -205,13 +205,15 @@ def cmd_import_metrics(settings, args) -> int:
 def cmd_import_comments(settings, args) -> int:
     """Comments and replies on published posts: scored for sentiment; a spike of negative ones is flagged."""
     from agents.models import make_model
+    from agents.sentiment import ModelSentiment
     from bot.slack.reports import notify_spikes
     from insights import comments
     from insights.sentiment import Scorer
     from knowledge.language import guess_locale
     from knowledge.profile import load_profile
 
-    scorer = Scorer(make_model(settings), brand=load_profile(settings.plume_kit).name)
+    model = make_model(settings)
+    scorer = Scorer(ModelSentiment(model, brand=load_profile(settings.plume_kit).name) if model else None)
 
     def one(db, path: Path) -> bool:
         with db.session() as session:

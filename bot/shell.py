@@ -50,6 +50,8 @@ def render_post(number: int, post: Post, zone: str) -> str:
     lines.append(f"    Length: {network.length(post.text)}/{network.max_length} as {network.label} counts")
     if post.rationale:
         lines.append(f"    Why: {post.rationale}")
+    if post.media_idea and not post.media:
+        lines.append(f"    Image idea: {post.media_idea}")
     failed = [c for c in post.checks if not c["ok"]]
     if failed:
         lines += [f"    {'✗' if c.get('severity', 'error') == 'error' else '!'} {c['message']}" for c in failed]

@@ -17,7 +17,6 @@ MAX_BRIEF_CHARS = 4000
 
 
 class Status(StrEnum):
-    DRAFTING = "drafting"
     AWAITING_APPROVAL = "awaiting_approval"
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
@@ -139,14 +138,6 @@ class Variant(Record):
     media: list[dict] = field(default_factory=list)  # Media dicts, each with this locale's alt text
     link_card: dict | None = None  # a LinkCard dict for the first link, when one was fetched
 
-    @property
-    def key(self) -> str:
-        return f"{self.network}:{self.locale}"
-
-    @property
-    def failing(self) -> list[Check]:
-        return [c for c in map(Check.from_dict, self.checks) if not c.ok and c.severity == "error"]
-
 
 @dataclass
 class Decision(Record):
@@ -177,6 +168,7 @@ class Post(Record):
     citations: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rationale: str = ""
+    media_idea: str = ""  # the picture or video the writer suggests (shown until an image is attached)
     approved_by: str | None = None
     approved_at: str | None = None
     approved_hash: str | None = None

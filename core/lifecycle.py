@@ -8,7 +8,6 @@ from core.errors import InvalidTransition
 S = Status
 
 ALLOWED: dict[Status, frozenset[Status]] = {
-    S.DRAFTING: frozenset({S.AWAITING_APPROVAL, S.CANCELLED}),
     S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.CHANGES_REQUESTED, S.REJECTED, S.CANCELLED}),
     S.CHANGES_REQUESTED: frozenset({S.AWAITING_APPROVAL, S.CANCELLED}),
     S.APPROVED: frozenset({S.SCHEDULED, S.CANCELLED}),

@@ -52,6 +52,7 @@ class PostRow(Base):
     citations: Mapped[list] = mapped_column(JSON, default=list)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     rationale: Mapped[str] = mapped_column(Text, default="")
+    media_idea: Mapped[str] = mapped_column(Text, default="")  # the picture or video the writer suggests
     run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     time_reason: Mapped[str] = mapped_column(Text, default="")
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -20,7 +20,8 @@ def to_post(row: PostRow) -> Post:
         id=row.id, thread_id=row.thread_id, network=row.network, locale=row.locale, text=row.text,
         status=row.status, version=row.version, run_at=iso(row.run_at), time_reason=row.time_reason,
         offline=row.offline, checks=list(row.checks or []), citations=list(row.citations or []),
-        warnings=list(row.warnings or []), rationale=row.rationale, approved_by=row.approved_by,
+        warnings=list(row.warnings or []), rationale=row.rationale, media_idea=row.media_idea or "",
+        approved_by=row.approved_by,
         approved_at=iso(row.approved_at), approved_hash=row.approved_hash,
         published_at=iso(row.published_at), external_ref=row.external_ref, external_url=row.external_url,
         channel=row.channel, publish_key=row.publish_key, attempts=row.attempts or 0, last_actor=row.last_actor, last_reason=row.last_reason or "",
@@ -113,7 +114,8 @@ def present(session: Session, *, thread_id: str, variant: Variant, citations: li
     `citations` are the cited passages (id, source, heading) resolved from `variant.citations`.
     """
     fields = dict(text=variant.text, checks=variant.checks, warnings=variant.warnings,
-                  rationale=variant.rationale, offline=variant.offline, time_reason=variant.time_reason,
+                  rationale=variant.rationale, media_idea=variant.media_idea, offline=variant.offline,
+                  time_reason=variant.time_reason,
                   run_at=parse_time(variant.proposed_at), media=variant.media, link_card=variant.link_card)
     if variant.post_id is None:
         existing = session.scalars(select(PostRow).where(

@@ -191,6 +191,8 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
         blocks.append(context("📚 Cites: " + ("; ".join(cites) if cites else "no guideline passage")))
         if post.rationale:
             blocks.append(context(f"💬 Why: {clip_escaped(post.rationale, 500)}"))
+        if post.media_idea and not post.media:
+            blocks.append(context(f"🖼 Image idea: {clip_escaped(post.media_idea, 300)}"))
         reason = f" — {escape(post.time_reason)}" if post.time_reason else ""
         blocks.append(context(f"🕘 Proposed: *{when.moment(post.run_at, zone, utc=False)}*{reason}"))
         if post.warnings:

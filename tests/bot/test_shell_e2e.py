@@ -43,6 +43,7 @@ def test_brief_to_published_post_through_the_shell(model_settings, fake_model):
         assert shown.count("awaiting approval") == 4
         assert "Cites: en/" in shown and "as LinkedIn counts" in shown and "When: " in shown
         assert OFFLINE_LABEL not in shown
+        assert "Image idea: A pour-over in morning light" in shown  # the writer's suggestion is kept with the post
         assert fake_model.calls >= 3 and all(r.get("tools") for r in fake_model.requests)
 
         # The manager keeps the LinkedIn text but moves it to two seconds from now, then approves it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.models import make_model
+from agents.sentiment import ModelSentiment
 from core.settings import Settings
 from insights.sentiment import Scorer
 from tests.fakes.openai_server import Error, FakeOpenAI, auto_tool, last_user_text
@@ -32,7 +33,7 @@ def judge(request):
 
 def test_a_configured_model_scores_other_languages_in_batches():
     with FakeOpenAI(auto_tool({"Scores": judge})) as fake:
-        scorer = Scorer(model_for(fake), brand="Kōyō Coffee")
+        scorer = Scorer(ModelSentiment(model_for(fake), brand="Kōyō Coffee"))
         items = [("C'est nul", "fr"), ("Super café", "fr"), ("Great", "en")] + [("Très bon", "fr")] * 30
         scores = scorer.score(items)
     assert scores[:2] == [-0.8, 0.6] and scores[2] > 0 and scores[3:] == [0.6] * 30
@@ -43,6 +44,6 @@ def test_a_configured_model_scores_other_languages_in_batches():
 
 def test_a_failing_model_leaves_comments_unscored():
     with FakeOpenAI(Error(500)) as fake:
-        scorer = Scorer(model_for(fake))
-        assert scorer.score([("C'est nul", "fr"), ("Good", "en")])[0] is None
-    assert scorer.model_failures == 1
+        model = ModelSentiment(model_for(fake))
+        assert Scorer(model).score([("C'est nul", "fr"), ("Good", "en")])[0] is None
+    assert model.failures == 1
