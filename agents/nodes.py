@@ -358,7 +358,7 @@ def schedule(state: BriefState, runtime: Runtime[Context]) -> dict:
                 if post.status == Status.APPROVED:  # not already scheduled by a run cut short
                     post = posts.schedule(session, post_id=post.id, run_at=run_at)
             if post.status == Status.SCHEDULED:
-                ctx.scheduler.add(post.id, datetime.fromisoformat(post.run_at))
+                ctx.scheduler.wake()
             v = {**v, "status": post.status}
         variants.append(v)
     return {"variants": variants}

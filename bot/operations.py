@@ -60,8 +60,8 @@ def describe(iso: str | datetime | None, zone: str) -> str:
 class Operations:
     """Retry, settle, move, cancel, hold, resume and list posts; errors are PlumeErrors to show the user.
 
-    Each write happens in one transaction (validated and audited in core.posts); the scheduler's job
-    is changed after the commit, since the job is only a wake-up call and the database decides.
+    Each write happens in one transaction (validated and audited in core.posts); the scheduler is
+    woken after the commit to look at the database, which decides.
     """
 
     def __init__(self, *, db: Database, scheduler, approvers: list[str], zone: str,
@@ -105,7 +105,7 @@ class Operations:
                 raise ValidationFailed(f"Post #{post_id}'s text changed after it was approved, so it cannot go out "
                                        "as it is; start a new brief with the text you want.")
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self.scheduler.add(post.id, at)
+        self.scheduler.wake()
         return post
 
     def settle(self, *, post_id: int, actor: str, posted: bool) -> Post:
@@ -120,7 +120,7 @@ class Operations:
             if posted:
                 return post
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=self.clock(), approvers=self.approvers)
-        self.scheduler.add(post.id, self.clock())
+        self.scheduler.wake()
         return post
 
     # --- the schedule ----------------------------------------------------------------------------
@@ -134,13 +134,12 @@ class Operations:
             return self.retry(post_id=post_id, actor=actor, when=when, zone=zone)
         with self.db.session() as session:
             post = posts.move(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self.scheduler.add(post.id, at)
+        self.scheduler.wake()
         return post
 
     def cancel(self, *, post_id: int, actor: str, reason: str = "") -> Post:
         with self.db.session() as session:
             post = posts.cancel(session, post_id=post_id, actor=actor, reason=reason, approvers=self.approvers)
-        self.scheduler.remove(post.id)
         return post
 
     def hold(self, *, actor: str, reason: str = "") -> list[Post]:

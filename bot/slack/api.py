@@ -45,6 +45,12 @@ def make_client(token: str, base_url: str) -> WebClient:
                                      SafeConnectionRetry(max_retry_count=2)])
 
 
+def api_from_settings(settings) -> SlackAPI:
+    """A Web API client from SLACK_BOT_TOKEN and SLACK_API_URL alone: any Plume process can post (the
+    scheduler leader's digest) whether or not it runs the Slack app."""
+    return SlackAPI(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url))
+
+
 class SlackAPI:
     """Every call Plume makes; failures are logged with what to do and reported as None/False."""
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack import reports
 from bot.slack.api import SlackAPI, make_client
 from bot.slack.flows import Flows
 from bot.slack.listeners import actions, commands, home, messages, views
@@ -83,7 +82,6 @@ def build(plume, *, socket_mode: bool | None = None, workers: int = 8, queue_siz
     for listeners in (messages, actions, views, commands, home):
         listeners.register(bolt, app)
     plume.listeners.append(flows.on_post_update)
-    reports.start_digest(plume, api, slow.submit)
     fast.submit(flows.refresh_groups)
     fast.submit(flows.forget_old_deliveries)
     app.ready = True
