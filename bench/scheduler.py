@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from core.db import Database  # noqa: E402
+from core.db import Database, as_utc  # noqa: E402
 from core.domain import Post, Status, digest  # noqa: E402
 from core.models import BriefRow, PostRow  # noqa: E402
 from publishing.publishers import OutboxPublisher, Published  # noqa: E402
@@ -99,7 +99,7 @@ def run(count: int, *, database_url: str | None, workers: int, lead: float) -> d
         finally:
             scheduler.shutdown()
         with db.session() as session:
-            published = [(db.as_utc(at), db.as_utc(due)) for at, due in session.execute(
+            published = [(as_utc(at), as_utc(due)) for at, due in session.execute(
                 select(PostRow.published_at, PostRow.run_at).where(PostRow.status == str(Status.PUBLISHED)))]
             statuses = dict(session.execute(select(PostRow.status, func.count()).group_by(PostRow.status)).all())
         db.dispose()
