@@ -48,7 +48,8 @@ class Plume:
         attached, so news from the start-up (a post published late, one left `unknown`) reaches them.
 
         With `share`, a second process on the same SQLite database (the shell beside `plume serve`)
-        schedules posts but leaves publishing and recovery to the process that already runs them."""
+        schedules posts (in the database, where that process finds them) but leaves publishing and
+        recovery to the process that already runs them."""
         from publishing.scheduler import SchedulerBusy
 
         if self.scheduler.started:
@@ -58,7 +59,6 @@ class Plume:
         except SchedulerBusy as busy:
             if not share:
                 raise
-            self.scheduler.attach()
             print(f"Note: {busy} Posts approved here are published by that process.", file=sys.stderr)
             return
         self.runner.recover()
@@ -151,6 +151,10 @@ def assemble(settings: Settings, *, run_scheduler: bool = True, quiet: bool = Fa
         scheduler = Scheduler(db=db, publisher=channels.router(), route=channels.route, home=settings.plume_home,
                               grace=settings.plume_publish_grace, hold=settings.plume_hold,
                               notify=lambda post: [hear(post) for hear in list(listeners)])
+        if settings.plume_digest_channel:  # whichever instance leads posts it, with or without a Slack app
+            from bot.slack.reports import start_digest
+
+            start_digest(scheduler, settings=settings, db=db)
         news = None
         try:
             with Checkpoints(settings) as saver:

@@ -1,11 +1,11 @@
 """Publishing throughput: N approved posts due in the same minute, published to the outbox exactly once.
 
 Builds a throwaway database (SQLite by default, or --database-url for PostgreSQL) holding N
-approved, scheduled posts all due at the same instant, each with its APScheduler wake-up in the
-job store, then starts the real scheduler with the real outbox publisher and waits until every
-post is `published`. A counting wrapper around the outbox sees every send, so a duplicate send
-(even one the outbox would absorb) is counted. Lateness is `published_at - run_at` per post.
-Target: all published within 60 s of their time, 0 duplicates.
+approved, scheduled posts all due at the same instant (the posts table is all the scheduler
+reads: no per-post job exists), then starts the real scheduler with the real outbox publisher and
+waits until every post is `published`. A counting wrapper around the outbox sees every send, so a
+duplicate send (even one the outbox would absorb) is counted. Lateness is `published_at - run_at`
+per post. Target: all published within 60 s of their time, 0 duplicates.
 
 Prints one JSON line: published, duplicates, p50/p99/max lateness (s), throughput (posts/s).
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from core.db import Database  # noqa: E402
+from core.db import Database, as_utc  # noqa: E402
 from core.domain import Post, Status, digest  # noqa: E402
 from core.models import BriefRow, PostRow  # noqa: E402
 from publishing.publishers import OutboxPublisher, Published  # noqa: E402
@@ -81,26 +81,14 @@ def seed(db: Database, count: int, run_at: datetime) -> list[int]:
         return list(session.scalars(select(PostRow.id).order_by(PostRow.id)))
 
 
-def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead: float) -> dict:
+def run(count: int, *, database_url: str | None, workers: int, lead: float) -> dict:
     work = Path(tempfile.mkdtemp(prefix="plume-bench-scheduler-"))
     try:
         db = Database(database_url or f"sqlite:///{work / 'plume.db'}").migrate()
         outbox = CountingOutbox(work / "outbox")
         setup = time.monotonic()
-        far = datetime.now(UTC) + timedelta(days=1)
-        ids = seed(db, count, far)
+        seed(db, count, datetime.now(UTC) + timedelta(days=1))
         run_at = datetime.now(UTC) + timedelta(seconds=lead)
-        if jobs:  # each post's wake-up in the job store, as scheduling stores it; timed to end before run_at
-            storing = Scheduler(db=db, publisher=outbox, home=work)
-            storing.attach()
-            started = time.monotonic()
-            for post_id in ids[:100]:
-                storing.add(post_id, far)
-            per_job = (time.monotonic() - started) / min(len(ids), 100)
-            run_at = datetime.now(UTC) + timedelta(seconds=per_job * count * 1.5 + lead)
-            for post_id in ids:
-                storing.add(post_id, run_at)
-            storing.shutdown()
         with db.session() as session:
             session.query(PostRow).update({PostRow.run_at: run_at})
         setup = time.monotonic() - setup
@@ -118,7 +106,7 @@ def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead:
         finally:
             scheduler.shutdown()
         with db.session() as session:
-            published = [(db.as_utc(at), db.as_utc(due)) for at, due in session.execute(
+            published = [(as_utc(at), as_utc(due)) for at, due in session.execute(
                 select(PostRow.published_at, PostRow.run_at).where(PostRow.status == str(Status.PUBLISHED)))]
             statuses = dict(session.execute(select(PostRow.status, func.count()).group_by(PostRow.status)).all())
         db.dispose()
@@ -129,7 +117,6 @@ def run(count: int, *, database_url: str | None, workers: int, jobs: bool, lead:
             "posts": count,
             "database": "postgresql" if database_url else "sqlite",
             "workers": workers,
-            "jobs": jobs,
             "published": len(published),
             "duplicates": sum(n - 1 for n in outbox.sends.values() if n > 1),
             "outbox_files": len(list((work / "outbox").glob("post-*.json"))),
@@ -229,8 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/plume_bench "
                                                "(an empty database; default: a throwaway SQLite file)")
-    parser.add_argument("--no-jobs", dest="jobs", action="store_false",
-                        help="no APScheduler wake-ups: the reconciler alone finds the due posts")
     parser.add_argument("--lead", type=float, default=3.0, help="seconds between the end of the setup and the due time")
     parser.add_argument("--with-images", action="store_true", help="measure image uploads per network fake instead")
     parser.add_argument("--image-posts", type=int, default=50)
@@ -239,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         result = with_images(args.image_posts)
         print(json.dumps(result))
         return 0 if result["met"] else 1
-    result = run(args.posts, database_url=args.database_url, workers=args.workers, jobs=args.jobs, lead=args.lead)
+    result = run(args.posts, database_url=args.database_url, workers=args.workers, lead=args.lead)
     print(json.dumps(result))
     return 0 if result["met"] else 1
 

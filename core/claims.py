@@ -15,7 +15,7 @@ from core.approvals import WORKSPACE
 from core.db import as_utc, now
 from core.domain import Post, Status, digest
 from core.errors import InvalidTransition, PlumeError, ValidationFailed
-from core.models import AuditRow, PostRow, WorkspaceRow
+from core.models import AuditRow, CronRunRow, PostRow, WorkspaceRow
 from core.pause import state as pause_state
 from core.posts import to_post, transition
 
@@ -149,3 +149,19 @@ def interrupted_publishing(session: Session) -> list[Post]:
     """Posts left in `publishing` by a crash: the network may or may not have them."""
     query = select(PostRow).where(PostRow.status == str(Status.PUBLISHING)).order_by(PostRow.run_at, PostRow.id)
     return [to_post(r) for r in session.scalars(query)]
+
+
+def register_cron(session: Session, *, job_id: str, schedule: str, at: datetime) -> None:
+    """A calendar job the leader runs: new, or on another schedule than before, it owes no run due before `at`."""
+    row = session.get(CronRunRow, job_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        session.add(CronRunRow(job_id=job_id, schedule=schedule, last_fire=at.astimezone(UTC)))
+    elif row.schedule != schedule:
+        row.schedule, row.last_fire = schedule, at.astimezone(UTC)
+
+
+def claim_cron_run(session: Session, *, job_id: str, fire: datetime) -> bool:
+    """Take the run due at `fire`: True for one caller only, however many leaders (in turn or at once) ask."""
+    done = session.execute(update(CronRunRow).where(CronRunRow.job_id == job_id, CronRunRow.last_fire < fire.astimezone(UTC))
+                           .values(last_fire=fire.astimezone(UTC)))
+    return done.rowcount == 1

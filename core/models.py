@@ -171,6 +171,16 @@ class WorkspaceRow(Base):
     held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class CronRunRow(Base):
+    """A calendar job the scheduler leader runs (the weekly digest…): the latest due time already run."""
+
+    __tablename__ = "cron_runs"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(200))  # as registered; a new one owes no earlier run
+    last_fire: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # runs due up to here: done or not owed
+
+
 class VoteRow(Base):
     """One approver's approval of one version, when the workspace requires more than one."""
 

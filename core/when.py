@@ -300,12 +300,15 @@ def moment(value: str | datetime | None, zone: str, *, utc: bool = True) -> str:
 
 
 def duration(delta: timedelta) -> str:
-    """ "45 min", "3 h 05 min", "4 days": how long something lasts or is left, rounded down."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
+    """ "40 s", "45 min", "3 h 5 min", "4 days": how long something lasts or is left, rounded down."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
     if minutes < 60:
         return f"{minutes} min"
     hours = minutes // 60
-    return f"{hours} h {minutes % 60:02d} min" if hours < 48 else f"{hours // 24} days"
+    return f"{hours} h {minutes % 60} min" if hours < 48 else f"{hours // 24} days"
 
 
 def clock(value: str | datetime, zone: str) -> str:

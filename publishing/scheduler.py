@@ -1,4 +1,4 @@
-"""Publishing on time and exactly once: the posts table decides, APScheduler jobs only wake the leader."""
+"""Publishing on time and exactly once: the posts table decides; APScheduler only runs the leader's calendar jobs."""
 
 from __future__ import annotations
 
@@ -13,41 +13,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as Pool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import delete, inspect, text
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import claims, pause, when
-from core.db import Database, make_engine, safe_url
+from core.db import Database, safe_url
 from core.domain import Post, Status
 from core.errors import ConfigError, InvalidTransition
 from publishing.publishers import NotSent, OutcomeUnknown, Published, Publisher
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIX = "publish-"
 LEADER_LOCK_KEY = 0x504C554D  # "PLUM": the PostgreSQL advisory lock every Plume scheduler competes for
-POLL_SECONDS = 2.0  # the leader looks for due posts without a job; a standby tries to take over
+POLL_SECONDS = 2.0  # the leader looks for posts other processes scheduled; a standby tries to take over
 MAX_ATTEMPTS = 3  # sends the network certainly refused before a post is `failed`
 BACKOFF = (30.0, 120.0)  # seconds before the 2nd and the 3rd attempt, unless the network says when
 RECORD_TRIES = 8  # rounds a stopping scheduler keeps trying to write what the network said
-
-_leader: Scheduler | None = None
-
-
-def publish_job(post_id: int) -> None:
-    """A post's time has come: wake the leader's dispatcher, which asks the database what is due.
-
-    Module level with a primitive argument: APScheduler pickles the call into its job store.
-    """
-    leader = _leader
-    if leader is not None:
-        leader.wake()
+MISSED_WITHIN = timedelta(hours=12)  # a calendar run missed while no Plume led still happens this late
 
 
 @dataclass(frozen=True)
@@ -59,7 +47,6 @@ class Outcome:
     to: Status
     action: str
     changes: dict  # columns to set, and "reason"
-    retry_at: datetime | None = None  # a retry later: its wake-up
 
 
 def published(post: Post, sent: Published, reason: str = "") -> Outcome:
@@ -82,14 +69,21 @@ def write(session, outcomes: list[Outcome]) -> list[Post]:
     return written
 
 
-class WakeUps(SQLAlchemyJobStore):
-    """APScheduler's job store, where a wake-up already gone is not an error: the leader takes the
-    wake-ups of posts it is about to publish out in one statement, and another instance may remove
-    a job APScheduler has just loaded (its thread would die on the JobLookupError)."""
+@dataclass(frozen=True)
+class Cron:
+    """A job the leader runs on a calendar (the weekly digest, retention), registered by the composition root."""
 
-    def remove_job(self, job_id):
-        with contextlib.suppress(JobLookupError):
-            super().remove_job(job_id)
+    job_id: str
+    run: Callable[[], object]
+    trigger: CronTrigger
+    schedule: str  # "every monday at 09:00 (Europe/Paris)": a job on a new schedule owes no earlier run
+
+    def last_fire(self, now: datetime) -> datetime | None:
+        """The latest time it was due within MISSED_WITHIN before `now` (UTC), if any."""
+        fire, last = self.trigger.get_next_fire_time(None, now - MISSED_WITHIN), None
+        while fire is not None and fire <= now:
+            last, fire = fire, self.trigger.get_next_fire_time(None, fire + timedelta(microseconds=1))
+        return last.astimezone(UTC) if last else None
 
 
 class SchedulerBusy(ConfigError):
@@ -181,6 +175,11 @@ def lock_file_for(db: Database, home: Path) -> Path:
 class Scheduler:
     """Runs publishing: one leader claims due posts from the database and sends each exactly once.
 
+    Whoever schedules a post only writes the database, then calls `wake()` so that a leader in this
+    process sees a post due sooner than it was waiting for; the leader also looks every POLL_SECONDS,
+    which is how it finds posts other processes scheduled. Calendar jobs (`every_week`, `every_day`)
+    run on the leader only, once per due time whichever instance leads.
+
     `notify(post)` hears every outcome a human may care about: published (with its permalink),
     failed (retries exhausted, refused credentials, text changed after approval), unknown (ask a
     human), held (too late at start-up) and scheduled again after a refusal (a retry later).
@@ -199,19 +198,23 @@ class Scheduler:
         self.backoff = backoff
         self.workers = workers
         self.lock = LeaderLock(db, lock_file_for(db, home))
-        self._store_engine = make_engine(db.url, serialize_writes=False)
-        self._wake_ups = WakeUps(engine=self._store_engine)
+        self.rounds = 0  # claim rounds run as leader: each one looked at the database for due posts
+        self._cron: dict[str, Cron] = {}
+        # Jobs live in memory, filled when this instance becomes leader: nothing is pickled, and a
+        # standby holds none. A late run is still run (MISSED_WITHIN); the database says whether it is owed.
         self._aps = BackgroundScheduler(
-            jobstores={"default": self._wake_ups},
-            executors={"default": ThreadPoolExecutor(2)},  # a wake-up only sets an event; weekly jobs get the other
-            # A job is only a wake-up: late is fine (the database decides what is still due), so no misfire.
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"misfire_grace_time": int(MISSED_WITHIN.total_seconds()), "coalesce": True,
+                          "max_instances": 1},
             timezone=UTC,
         )
         self._pool: Pool | None = None
         self._outcomes: queue.Queue[Outcome] = queue.Queue()
-        self._busy = 0  # posts taken and not yet settled by a worker
+        self._busy = 0  # posts handed to a worker and not yet settled by it
+        self._in_flight: set[int] = set()  # posts `publishing` here whose outcome is not written yet
         self._busy_lock = threading.Lock()
+        self._role_lock = threading.Lock()  # taking the lead, stepping down and adding calendar jobs
+        self._leading = False
         self._stop = threading.Event()
         self._woken = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -225,12 +228,14 @@ class Scheduler:
 
     @property
     def leading(self) -> bool:
-        return self.lock.held
+        """Holds the lock and has finished taking over (overdue posts held, calendar jobs set)."""
+        return self._leading
 
     def start(self) -> None:
         """Run publishing here: lead now, or (PostgreSQL) stand by and take over when the leader dies.
 
-        On SQLite only one process can publish: a second one is refused with SchedulerBusy.
+        On SQLite only one process can publish: a second one is refused with SchedulerBusy. Start-up
+        never waits on the network: posts a crash left `publishing` are settled by the workers.
         """
         if self._started:
             return
@@ -241,7 +246,7 @@ class Scheduler:
         if self.hold:  # before any post can be taken, here or by the leader elsewhere
             with self.db.session() as session:
                 pause.hold(session, actor="PLUME_HOLD", reason="PLUME_HOLD was set when Plume started")
-        self._start_store()
+        self._aps.start(paused=True)  # runs jobs only while this instance leads
         self._started = True
         self._pool = Pool(self.workers, thread_name_prefix="plume-publish")
         try:
@@ -254,43 +259,40 @@ class Scheduler:
             thread.start()
             self._threads.append(thread)
 
-    def attach(self) -> None:
-        """Store wake-ups for posts scheduled here, but never publish (another process does)."""
-        if not self._started and not self._aps.running:
-            self._start_store()
-
-    def _start_store(self) -> None:
-        """Start APScheduler paused (jobs run only on the leader). Instances starting together on a fresh
-        database race APScheduler's CREATE TABLE: the loser finds the winner's table and goes on."""
-        try:
-            self._wake_ups.jobs_t.create(self._store_engine, checkfirst=True)
-        except SQLAlchemyError:
-            if not inspect(self._store_engine).has_table(self._wake_ups.jobs_t.name):
-                raise
-        self._aps.start(paused=True)
-
     def _take_lead_if_free(self) -> None:
-        global _leader
-        if not self.lock.try_acquire():
-            return
-        try:
-            self._recover()
-            _leader = self
+        """Become leader: hold what is too late and set the calendar jobs (database writes only), hand the
+        posts a crash left `publishing` to the workers, then claim."""
+        with self._role_lock:
+            if self._leading or not self.lock.try_acquire():
+                return
+            try:
+                with self.db.session() as session:
+                    interrupted = claims.interrupted_publishing(session)
+                self._hold_overdue()
+                for cron in self._cron.values():
+                    self._install(cron)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._aps.remove_all_jobs()
+                self.lock.release()  # a leader that can't publish must not keep the others waiting
+                raise
+            with self._busy_lock:  # ours still in flight (we led before) are not interrupted
+                interrupted = [post for post in interrupted if post.id not in self._in_flight]
+            for post in interrupted:  # `publishing`: no claim takes them meanwhile
+                self._submit(post, partial(self._ask_network, why="Plume stopped while publishing it"))
             self._aps.resume()
-        except BaseException:
-            self.lock.release()  # a leader that can't publish must not keep the others waiting
-            raise
+            self._leading = True
         self.wake()
         log.info("this Plume instance runs the publishing scheduler")
 
     def _step_down(self) -> None:
-        global _leader
         log.warning("the publishing lock was lost (database connection gone); standing by")
-        if _leader is self:
-            _leader = None
-        with contextlib.suppress(Exception):
-            self._aps.pause()
-        self.lock.release()
+        with self._role_lock:
+            self._leading = False
+            with contextlib.suppress(Exception):
+                self._aps.pause()
+                self._aps.remove_all_jobs()
+            self.lock.release()
 
     def _watch_loop(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
@@ -298,36 +300,22 @@ class Scheduler:
                 if self.leading and not self.lock.alive():
                     self._step_down()
                 if self.leading:
-                    self._aps.wakeup()  # notice jobs that other instances added to the shared store
-                    self.wake()  # the reconciler: due posts whose job is missing or was skipped
+                    self.wake()  # the reconciler: posts other processes scheduled, or moved sooner
                 else:
                     self._take_lead_if_free()
             except Exception:  # the database may be briefly unreachable: try again next round
                 log.warning("scheduler housekeeping failed; retrying in %ss", POLL_SECONDS, exc_info=True)
 
-    # --- start-up recovery ------------------------------------------------------------------------
-
-    def _recover(self) -> None:
-        """Before publishing anything: settle what a crash left in `publishing`, hold what is too late."""
+    def _hold_overdue(self) -> None:
+        """Posts whose time passed longer than the grace ago, while no Plume ran: held for a human."""
         with self.db.session() as session:
-            interrupted = claims.interrupted_publishing(session)
-            held = pause.state(session).held
-        for post in interrupted:
-            outcome = self._ask_network(post, why="Plume stopped while publishing it")
-            with self.db.session() as session:
-                settled = write(session, [outcome])
-            self._wake_retries([outcome])
-            for done in settled:
-                self._notify(done)
-        if held:  # posts wait at the gate; whoever resumes decides, however late they are
-            return
-        late = datetime.now(UTC) - self.grace
-        with self.db.session() as session:
-            overdue = claims.overdue(session, before=late)
+            if pause.state(session).held:  # posts wait at the gate; whoever resumes decides, however late
+                return
+            overdue = claims.overdue(session, before=datetime.now(UTC) - self.grace)
         for post in overdue:
             missed = datetime.now(UTC) - datetime.fromisoformat(post.run_at)
-            reason = (f"its time passed {_humanize(missed)} ago while Plume was not running, more than the "
-                      f"{_humanize(self.grace)} a post may go out late; retry it to publish now, or move it")
+            reason = (f"its time passed {when.duration(missed)} ago while Plume was not running, more than the "
+                      f"{when.duration(self.grace)} a post may go out late; retry it to publish now, or move it")
             try:
                 with self.db.session() as session:
                     self._notify(claims.hold_overdue(session, post_id=post.id, reason=reason))
@@ -337,6 +325,7 @@ class Scheduler:
     # --- dispatching ------------------------------------------------------------------------------
 
     def wake(self) -> None:
+        """A post was scheduled, moved or released: look again now (cheap; harmless when not leading)."""
         self._woken.set()
 
     def _dispatch_loop(self) -> None:
@@ -380,8 +369,9 @@ class Scheduler:
         with contextlib.suppress(queue.Empty):
             while True:
                 outcomes.append(self._outcomes.get_nowait())
+        leading = self.leading and not self._stop.is_set()
         with self._busy_lock:
-            free = self.workers - self._busy if self.leading and not self._stop.is_set() else 0
+            free = max(self.workers - self._busy, 0) if leading else 0
         if not outcomes and not free:
             return True
         try:
@@ -390,38 +380,33 @@ class Scheduler:
                 claim = claims.Claim([], [])
                 if free:
                     claim = claims.claim_due(session, at=datetime.now(UTC), limit=free, route=self._route)
-                    self._take_wake_ups(session)
         except BaseException:
             for outcome in outcomes:  # the network already acted: never drop what it said
                 self._outcomes.put(outcome)
             raise
         with self._busy_lock:
-            self._busy += len(claim.taken)
+            self._in_flight.difference_update(outcome.post_id for outcome in outcomes)
         for post in claim.taken:
-            self._pool.submit(self._publish, post)
-        self._wake_retries(outcomes)
+            self._submit(post, self.send)
+        if free:
+            self.rounds += 1
         for post in [*settled, *claim.refused]:
             self._notify(post)
         return free > 0 and len(claim.taken) == free
 
-    def _take_wake_ups(self, session) -> None:
-        """The leader times the next few seconds itself (`_until_next_due`): their wake-ups leave the
-        store in one statement, so APScheduler does not fire thousands of jobs that would only wake it."""
-        jobs = self._wake_ups.jobs_t
-        horizon = (datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)).timestamp()
-        session.execute(delete(jobs).where(jobs.c.id.like(JOB_PREFIX + "%"), jobs.c.next_run_time <= horizon))
-
-    def _wake_retries(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            if outcome.retry_at is not None:
-                self.add(outcome.post_id, outcome.retry_at)
+    def _submit(self, post: Post, settle: Callable[[Post], Outcome]) -> None:
+        with self._busy_lock:
+            self._busy += 1
+            self._in_flight.add(post.id)
+        self._pool.submit(self._work, post, settle)
 
     def _route(self, network: str) -> str:
         return self.route(network) if self.route else self.publisher.name
 
-    def _publish(self, post: Post) -> None:
+    def _work(self, post: Post, settle: Callable[[Post], Outcome]) -> None:
+        """On a worker: talk to the network about one `publishing` post, hand the outcome to the dispatcher."""
         try:
-            outcome = self.send(post)
+            outcome = settle(post)
         except BaseException as exc:  # a bug, not the network: still never resend blindly
             outcome = Outcome(post.id, Status.UNKNOWN, "post.unknown", {"reason": f"publishing failed ({_why(exc)})"})
             log.exception("publishing post %s crashed", post.id)
@@ -468,7 +453,7 @@ class Scheduler:
             until = when.moment(at, "UTC")
             return Outcome(post.id, Status.SCHEDULED, "post.waiting", {
                 "run_at": at, "attempts": post.attempts, "waiting": f"{reason}; waiting until {until}",
-                "reason": f"{reason}; waiting until {until} ({_humanize(timedelta(seconds=delay))})"}, retry_at=at)
+                "reason": f"{reason}; waiting until {until} ({when.duration(timedelta(seconds=delay))})"})
         attempt = post.attempts + 1
         if not retryable or attempt >= MAX_ATTEMPTS:
             why = reason if not retryable else f"{reason} (after {attempt} attempts)"
@@ -477,8 +462,8 @@ class Scheduler:
         at = datetime.now(UTC) + timedelta(seconds=delay)
         return Outcome(post.id, Status.SCHEDULED, "post.retry_later", {
             "run_at": at, "attempts": attempt,
-            "reason": f"{reason}; trying again in {_humanize(timedelta(seconds=delay))} "
-                      f"(attempt {attempt + 1} of {MAX_ATTEMPTS})"}, retry_at=at)
+            "reason": f"{reason}; trying again in {when.duration(timedelta(seconds=delay))} "
+                      f"(attempt {attempt + 1} of {MAX_ATTEMPTS})"})
 
     def _notify(self, post: Post) -> None:
         try:
@@ -486,27 +471,62 @@ class Scheduler:
         except Exception:
             log.exception("could not announce post %s (%s)", post.id, post.status)
 
-    # --- jobs -------------------------------------------------------------------------------------
+    # --- calendar jobs ----------------------------------------------------------------------------
 
-    def add(self, post_id: int, run_at: datetime) -> None:
-        """Store a wake-up for a scheduled post (the post itself is already in the database)."""
-        self._aps.add_job(publish_job, "date", run_date=run_at, args=[post_id], id=JOB_PREFIX + str(post_id),
-                          name=f"publish post {post_id}", replace_existing=True)
-        if self.leading and run_at <= datetime.now(UTC) + timedelta(seconds=POLL_SECONDS):
-            self.wake()
+    def every_week(self, job_id: str, run: Callable[[], object], *, day: str, at: str, timezone: str) -> None:
+        """Run `run()` weekly on `day` ("monday") at `at` ("09:00") in `timezone`, on the leader only."""
+        hour, minute = (int(part) for part in at.split(":"))
+        trigger = CronTrigger(day_of_week=day[:3].lower(), hour=hour, minute=minute, timezone=timezone)
+        self._register(Cron(job_id, run, trigger, f"every {day.lower()} at {at} ({timezone})"))
 
-    def remove(self, post_id: int) -> None:
-        with contextlib.suppress(JobLookupError):
-            self._aps.remove_job(JOB_PREFIX + str(post_id))
+    def every_day(self, job_id: str, run: Callable[[], object], *, at: str, timezone: str) -> None:
+        """Run `run()` daily at `at` ("03:30") in `timezone`, on the leader only."""
+        hour, minute = (int(part) for part in at.split(":"))
+        trigger = CronTrigger(hour=hour, minute=minute, timezone=timezone)
+        self._register(Cron(job_id, run, trigger, f"every day at {at} ({timezone})"))
 
-    def pending(self) -> dict[int, datetime]:
-        """Stored wake-ups by post id (the leader takes those due within POLL_SECONDS out: it times them)."""
-        return {int(job.id.removeprefix(JOB_PREFIX)): job.next_run_time for job in self._aps.get_jobs()
-                if job.id.startswith(JOB_PREFIX)}
+    def jobs(self) -> dict[str, datetime | None]:
+        """What APScheduler holds, by job id, with the next run: calendar jobs only, on the leader only."""
+        return {job.id: getattr(job, "next_run_time", None) for job in self._aps.get_jobs()}
+
+    def _register(self, cron: Cron) -> None:
+        """Any instance registers its calendar jobs (before or after start); only the leader runs them.
+        A run missed while no Plume led still happens within MISSED_WITHIN on the next leader."""
+        with self._role_lock:
+            self._cron[cron.job_id] = cron
+            if self._leading:
+                self._install(cron)
+
+    def _install(self, cron: Cron) -> None:
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            claims.register_cron(session, job_id=cron.job_id, schedule=cron.schedule, at=now)
+        # Due within MISSED_WITHIN: look now whether that run happened (the database knows); else wait.
+        missed = {"next_run_time": now} if cron.last_fire(now) else {}
+        self._aps.add_job(self._run_cron, cron.trigger, args=[cron.job_id], id=cron.job_id,
+                          name=f"{cron.job_id} {cron.schedule}", replace_existing=True, **missed)
+
+    def _run_cron(self, job_id: str) -> None:
+        """On APScheduler's thread (running only on the leader): run the job's latest due time, unless some
+        leader already did. A leader that just lost its lock may still get here: the database decides."""
+        cron = self._cron.get(job_id)
+        fire = cron.last_fire(datetime.now(UTC)) if cron else None
+        if fire is None:
+            return
+        with self.db.session() as session:
+            owed = claims.claim_cron_run(session, job_id=job_id, fire=fire)
+        if not owed:
+            log.info("%s: the run due at %s already happened (or came before the job was set up); not again",
+                     job_id, fire.isoformat())
+            return
+        log.info("%s: running the run due at %s", job_id, fire.isoformat())
+        try:
+            cron.run()
+        except Exception:  # recorded as done: a job that fails is not repeated blindly (e.g. half-posted)
+            log.exception("%s failed (the run due at %s)", job_id, fire.isoformat())
 
     def shutdown(self) -> None:
-        """Stop claiming, let the sends in flight finish and record, then let the lock go."""
-        global _leader
+        """Stop claiming, let the sends and network lookups in flight finish and record, let the lock go."""
         self._stop.set()
         self._woken.set()
         for thread in self._threads:
@@ -515,23 +535,9 @@ class Scheduler:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._aps.running:
-            self._aps.shutdown(wait=True)
-        if _leader is self:
-            _leader = None
+            self._aps.shutdown(wait=True)  # a calendar job running now finishes
+        self._leading = False
         self.lock.release()
-        self._store_engine.dispose()
-
-    def every_week(self, job_id: str, func: Callable, *, day: str, at: str, timezone: str, args: tuple = ()) -> None:
-        """Run `func(*args)` weekly on `day` ("monday") at `at` ("09:00") in `timezone`, on the leader only.
-
-        `func` is a module-level function and `args` primitives (both are stored in the job store). A run
-        missed while no Plume was up still happens within 12 hours; later, it waits for the next week."""
-        from apscheduler.triggers.cron import CronTrigger
-
-        hour, minute = (int(part) for part in at.split(":"))
-        trigger = CronTrigger(day_of_week=day[:3].lower(), hour=hour, minute=minute, timezone=timezone)
-        self._aps.add_job(func, trigger, args=list(args), id=job_id, name=f"{job_id} every {day} at {at}",
-                          replace_existing=True, misfire_grace_time=12 * 3600, coalesce=True)
 
 
 def _network(post: Post) -> str:
@@ -541,13 +547,3 @@ def _network(post: Post) -> str:
 def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
-
-def _humanize(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    return f"{hours} h {minutes % 60} min" if hours < 48 else f"{hours // 24} days"

@@ -41,11 +41,13 @@ def build(*, settings, db, runner, scheduler, profile, clock, directory=None) ->
     `briefs` and `decisions` are None. `directory(group_id)` lists a user group's members (Slack), or None."""
     people = People(db=db, approvers=settings.approvers, directory=directory)
     deliveries = Deliveries(db)
+    posts = Posts(db=db, scheduler=scheduler, people=people, zone=settings.plume_timezone, clock=clock)
     return Service(
         people=people,
         briefs=Briefs(db=db, runner=runner) if runner else None,
-        decisions=Decisions(db=db, runner=runner, people=people, deliveries=deliveries) if runner else None,
-        posts=Posts(db=db, scheduler=scheduler, people=people, zone=settings.plume_timezone, clock=clock),
+        decisions=Decisions(db=db, runner=runner, people=people, deliveries=deliveries,
+                            wake=posts.wake) if runner else None,
+        posts=posts,
         rules=Rules(db=db, profile=profile, people=people),
         reports=Reports(db=db, zone=settings.plume_timezone),
         deliveries=deliveries,

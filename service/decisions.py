@@ -36,8 +36,10 @@ class Decided:
 
 
 class Decisions:
-    def __init__(self, *, db: Database, runner: Runner, people: People, deliveries: Deliveries):
+    def __init__(self, *, db: Database, runner: Runner, people: People, deliveries: Deliveries,
+                 wake: Callable[[], None] = lambda: None):
         self.db = db
+        self.wake = wake  # tells this process's publisher that an approved post may now be due
         self.runner = runner
         self.people = people
         self.deliveries = deliveries
@@ -68,6 +70,7 @@ class Decisions:
                 raise FollowUpFailed(f"{done.format(id=post.id)}, but {follow_up} did not finish ({_why(exc)}). "
                                      "Nothing is lost: retrying carries on from there.",
                                      post_id=post.id, thread_id=post.thread_id) from exc
+        self.wake()
         with self.db.session() as session:
             votes = len(approvals.votes(session, post_id=post.id, version=post.version))
             needed = approvals.rules(session).required_approvals

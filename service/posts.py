@@ -66,11 +66,11 @@ class Posts:
     def approvers(self) -> list[str]:
         return self.people.approvers
 
-    def _wake(self, post_id: int, at: datetime) -> None:
+    def wake(self) -> None:
         """The posts table decides; the publisher in this process is only told a post may be due sooner.
-        (Commands without a scheduler leave it to the running Plume, which reconciles every few seconds.)"""
+        (Commands without a scheduler leave it to the running Plume, which looks every few seconds.)"""
         if self.scheduler is not None:
-            self.scheduler.add(post_id, at)
+            self.scheduler.wake()
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class Posts:
                 raise ValidationFailed(f"Post #{post_id}'s text changed after it was approved, so it cannot go out "
                                        "as it is; start a new brief with the text you want.")
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self._wake(post.id, at)
+        self.wake()
         return post
 
     def settle(self, *, post_id: int, actor: str, posted: bool) -> Post:
@@ -139,7 +139,7 @@ class Posts:
             if posted:
                 return post
             post = posts.retry(session, post_id=post_id, actor=actor, run_at=self.clock(), approvers=self.approvers)
-        self._wake(post.id, self.clock())
+        self.wake()
         return post
 
     # --- the schedule ----------------------------------------------------------------------------
@@ -153,15 +153,13 @@ class Posts:
             return self.retry(post_id=post_id, actor=actor, when=when, zone=zone)
         with self.db.session() as session:
             post = posts.move(session, post_id=post_id, actor=actor, run_at=at, approvers=self.approvers)
-        self._wake(post.id, at)
+        self.wake()
         return post
 
     def cancel(self, *, post_id: int, actor: str, reason: str = "") -> Post:
         self.people.refresh()
         with self.db.session() as session:
             post = posts.cancel(session, post_id=post_id, actor=actor, reason=reason, approvers=self.approvers)
-        if self.scheduler is not None:
-            self.scheduler.remove(post.id)
         return post
 
     def hold(self, *, actor: str, reason: str = "") -> list[Post]:
@@ -175,6 +173,5 @@ class Posts:
         self.people.refresh()
         with self.db.session() as session:
             resumed = pause.resume_all(session, actor=actor, approvers=self.approvers)
-        if self.scheduler is not None:
-            self.scheduler.wake()
+        self.wake()
         return resumed

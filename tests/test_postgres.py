@@ -1,9 +1,8 @@
-"""Plume on the machine's PostgreSQL: migrations, the write funnel, checkpoints, the job store, the app."""
+"""Plume on the machine's PostgreSQL: migrations, the write funnel, checkpoints, the leader lock, the app."""
 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
@@ -194,37 +193,37 @@ def advisory_holders(url: str) -> list[tuple[int, str]]:
                  LEADER_LOCK_KEY)
 
 
-def test_the_job_store_and_the_leader_lock_live_in_postgresql(db, pg_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.3)
+def test_the_leader_lock_lives_in_postgresql_and_the_leader_publishes_what_another_instance_scheduled(
+        db, pg_url, tmp_path):
     first, second = Counting(), Counting()
     leader = Scheduler(db=db, publisher=first, home=tmp_path / "a")
     standby = Scheduler(db=Database(pg_url), publisher=second, home=tmp_path / "b")
+    for instance in (leader, standby):
+        instance.every_week("digest", lambda: None, day="monday", at="09:00", timezone="UTC")
     try:
         leader.start()
         standby.start()
         assert leader.leading and not standby.leading  # separate homes: only the advisory lock decides
         [(_, state)] = advisory_holders(pg_url)
         assert state == "idle"  # holds the lock without an open transaction
+        assert (list(leader.jobs()), standby.jobs()) == (["digest"], {})  # calendar jobs: on the leader only
 
         post = approve(db, draft(db))
-        # Beyond the leader's horizon: nearer wake-ups it takes out of the store and times itself.
-        run_at = datetime.now(UTC) + timedelta(seconds=scheduler_module.POLL_SECONDS + 1.5)
-        with db.session() as session:
-            posts.schedule(session, post_id=post.id, run_at=run_at)
-        standby.add(post.id, run_at)  # the instance that took the click stores the job
-        assert query(pg_url, "SELECT id FROM apscheduler_jobs") == [(f"publish-{post.id}",)]
-        wait_for(lambda: _status(db, post.id) == Status.PUBLISHED, timeout=10, every=0.05)
-        time.sleep(0.3)
+        with standby.db.session() as session:  # the instance that took the click writes the database...
+            posts.schedule(session, post_id=post.id, run_at=datetime.now(UTC) + timedelta(seconds=0.5))
+        standby.wake()  # ...and wakes only itself: the leader finds the post by looking at the database
+        wait_for(lambda: _status(db, post.id) == Status.PUBLISHED, timeout=60, every=0.05)
         assert (first.calls, second.calls) == ([post.id], [])
+        assert query(pg_url, "SELECT to_regclass('apscheduler_jobs')") == [(None,)]  # nothing pickled
 
         leader.shutdown()
-        wait_for(lambda: standby.leading, timeout=5, every=0.05)
-        assert len(advisory_holders(pg_url)) == 1
+        wait_for(lambda: standby.leading, timeout=scheduler_module.POLL_SECONDS + 5, every=0.05)
+        assert len(advisory_holders(pg_url)) == 1 and list(standby.jobs()) == ["digest"]
         later = approve(db, draft(db, network="x", thread_id="t2"))
         with db.session() as session:
             posts.schedule(session, post_id=later.id, run_at=datetime.now(UTC))
-        standby.add(later.id, datetime.now(UTC))
-        wait_for(lambda: _status(db, later.id) == Status.PUBLISHED, timeout=10, every=0.05)
+        wait_for(lambda: _status(db, later.id) == Status.PUBLISHED, timeout=scheduler_module.POLL_SECONDS + 5,
+                 every=0.05)
         assert (first.calls, second.calls) == ([post.id], [later.id])
     finally:
         leader.shutdown()
@@ -308,7 +307,4 @@ def test_the_whole_app_runs_on_postgresql_across_a_restart(make_settings, pg_url
             post, after = decided.post, decided.outcome
             assert post.status == Status.APPROVED
         assert {p.status for p in after.posts} == {Status.SCHEDULED}
-        assert plume.scheduler.leading
-    scheduled = query(pg_url, "SELECT id, status FROM posts WHERE thread_id = %s ORDER BY id", thread_id)
-    assert scheduled == [(p.id, "scheduled") for p in after.posts]  # the scheduler publishes from there
-    assert query(pg_url, "SELECT count(*) FROM apscheduler_jobs") == [(0,)]  # its job store lives there too
+        assert plume.scheduler.leading and plume.scheduler.jobs() == {}  # posts are in the posts table only

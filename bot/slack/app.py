@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack import reports
 from bot.slack.api import SlackAPI
 from bot.slack.listeners import actions, commands, home, messages, views
 from bot.slack.threads import Threads
@@ -99,7 +98,6 @@ def build(plume, *, socket_mode: bool | None = None, workers: int = 8, queue_siz
 
     for listeners in (messages, actions, views, commands, home):
         listeners.register(bolt, app)
-    reports.start_digest(plume, api, slow.submit)
     fast.submit(plume.service.people.refresh)
     fast.submit(plume.service.deliveries.forget_old)
     app.ready = True

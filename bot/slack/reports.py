@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from dataclasses import dataclass
+from functools import partial
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -191,41 +190,20 @@ def command(deps, text: str, *, user: str) -> dict:
 
 # --- the weekly digest -------------------------------------------------------------------------------
 
-@dataclass
-class _Digest:
-    db: object
-    api: SlackAPI
-    settings: object
-    submit: object  # runs the digest off the scheduler's single job thread
-
-
-_digest: _Digest | None = None
-_digest_lock = threading.Lock()
-
-
-def start_digest(plume, api: SlackAPI, submit) -> bool:
-    """Schedule the weekly digest when PLUME_DIGEST_CHANNEL is set (the Slack app calls this once)."""
-    global _digest
-    settings = plume.settings
-    with _digest_lock:
-        _digest = _Digest(plume.db, api, settings, submit)
-    if not settings.plume_digest_channel:
+def start_digest(scheduler, *, settings, db) -> bool:
+    """Register the weekly digest with the scheduler when PLUME_DIGEST_CHANNEL is set (the composition root
+    calls this in every process): the leader posts it, through a Web API client made from the settings."""
+    channel = settings.plume_digest_channel
+    if not channel:
         return False
-    plume.scheduler.every_week(DIGEST_JOB, digest_job, day=settings.plume_digest_day,
-                               at=settings.plume_digest_time, timezone=settings.plume_timezone,
-                               args=(settings.plume_digest_channel,))
+    if not settings.slack_bot_token:
+        log.warning("PLUME_DIGEST_CHANNEL is set but SLACK_BOT_TOKEN is not: the weekly digest cannot be posted")
+        return False
+    scheduler.every_week(DIGEST_JOB, partial(post_digest, db, SlackAPI.from_settings(settings), channel,
+                                             settings.plume_timezone),
+                         day=settings.plume_digest_day, at=settings.plume_digest_time,
+                         timezone=settings.plume_timezone)
     return True
-
-
-def digest_job(channel: str) -> None:
-    """Scheduler job: last week's report (Monday to Sunday before today) to `channel`, once per week."""
-    digest = _digest
-    if digest is None:
-        log.warning("the weekly digest is due but no Slack app runs in this process; it is skipped")
-        return
-    if digest.settings.plume_digest_channel != channel:
-        return  # the digest moved or was switched off since this job was stored
-    digest.submit(post_digest, digest.db, digest.api, channel, digest.settings.plume_timezone)
 
 
 def post_digest(db, api: SlackAPI, channel: str, zone: str, today=None) -> str | None:
@@ -263,7 +241,4 @@ def notify_spikes(settings, db, spikes: list[Negative]) -> int:
     """For `plume import-comments`: tell the threads through the Web API when Slack is configured."""
     if not spikes or not settings.slack_bot_token:
         return 0
-    from bot.slack.api import make_client
-
-    api = SlackAPI(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url))
-    return flag_spikes(api, db, spikes)
+    return flag_spikes(SlackAPI.from_settings(settings), db, spikes)

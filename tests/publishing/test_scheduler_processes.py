@@ -1,8 +1,10 @@
 """Several Plume schedulers as real processes on the machine's PostgreSQL: every post published exactly once,
-also when the active one is killed with SIGKILL mid-run or at each step of publishing one post."""
+also when the active one is killed with SIGKILL mid-run or at each step of publishing one post; a calendar
+job missed while none ran runs once, on whichever leads."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -10,15 +12,16 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from core import audit, posts
 from core.db import Database
 from core.domain import Post, Status, digest
-from core.models import BriefRow, PostRow
+from core.models import BriefRow, CronRunRow, PostRow
 from publishing.publishers import OutboxPublisher, Published
 from tests.conftest import wait_for
 from tests.test_postgres import pg_url  # noqa: F401  (a throwaway database per test)
@@ -54,15 +57,26 @@ class Recorded(OutboxPublisher):
             time.sleep(1)
 
 
+def record_cron_run(log: Path) -> None:
+    with log.open("a") as runs:
+        runs.write(f"{os.getpid()}\n")
+
+
 def serve() -> None:
-    """Run one scheduler until SIGTERM; its role is written to PLUME_TEST_ROLE for the test to read."""
+    """Run one scheduler until SIGTERM; its role is written to PLUME_TEST_ROLE for the test to read.
+    With PLUME_TEST_CRON_AT (HH:MM, UTC), a daily job appends this process's id to cron.log."""
     from publishing.scheduler import Scheduler
 
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("publishing.scheduler").setLevel(logging.INFO)
     home, role = Path(os.environ["PLUME_TEST_HOME"]), Path(os.environ["PLUME_TEST_ROLE"])
     publisher = Recorded(home.parent / "outbox", home.parent / "sends.log", os.environ.get("PLUME_TEST_PAUSE", ""),
                          home / "paused")
     db = Database(os.environ["PLUME_TEST_DB"])
     scheduler = Scheduler(db=db, publisher=publisher, home=home, workers=4)
+    if os.environ.get("PLUME_TEST_CRON_AT"):
+        scheduler.every_day("test-cron", partial(record_cron_run, home.parent / "cron.log"),
+                            at=os.environ["PLUME_TEST_CRON_AT"], timezone="UTC")
     signal.signal(signal.SIGTERM, lambda *_: (scheduler.shutdown(), sys.exit(0)))
     scheduler.start()
     while True:
@@ -73,12 +87,13 @@ def serve() -> None:
 # --- the test side ---------------------------------------------------------------------------------
 
 class Instance:
-    def __init__(self, root: Path, name: str, url: str, pause: str = ""):
+    def __init__(self, root: Path, name: str, url: str, pause: str = "", cron_at: str = ""):
         self.home = root / name
         self.home.mkdir(parents=True)
         self.role = self.home / "role"
         env = {**os.environ, "PLUME_TEST_HOME": str(self.home), "PLUME_TEST_ROLE": str(self.role),
-               "PLUME_TEST_DB": url, "PLUME_TEST_PAUSE": pause, "PYTHONUNBUFFERED": "1"}
+               "PLUME_TEST_DB": url, "PLUME_TEST_PAUSE": pause, "PLUME_TEST_CRON_AT": cron_at,
+               "PYTHONUNBUFFERED": "1"}
         self.output = (self.home / "output.txt").open("w")
         self.proc = subprocess.Popen([sys.executable, "-c", "from tests.publishing.test_scheduler_processes import serve; "
                                       "serve()"], cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT)
@@ -87,6 +102,9 @@ class Instance:
         if self.proc.poll() is not None:
             raise AssertionError(f"{self.home.name} exited: {(self.home / 'output.txt').read_text()}")
         return self.role.read_text() if self.role.exists() else ""
+
+    def said(self) -> str:
+        return (self.home / "output.txt").read_text()
 
     def paused_on(self) -> int | None:
         marker = self.home / "paused"
@@ -110,8 +128,8 @@ class Instance:
 def instances(tmp_path):
     started: list[Instance] = []
 
-    def start(name: str, url: str, pause: str = "") -> Instance:
-        started.append(Instance(tmp_path, name, url, pause))
+    def start(name: str, url: str, pause: str = "", cron_at: str = "") -> Instance:
+        started.append(Instance(tmp_path, name, url, pause, cron_at))
         return started[-1]
 
     yield start
@@ -202,5 +220,35 @@ def test_a_leader_killed_at_each_step_of_publishing_a_post_leaves_it_published_o
             assert "found on the network" in post.last_reason and "post.retry_later" not in actions
         else:  # the network had nothing: sent now, by the new leader
             assert actions[-3:] == ["post.retry_later", "post.publishing", "post.published"]
+    finally:
+        db.dispose()
+
+
+def test_a_calendar_job_missed_while_no_plume_ran_runs_once_whichever_process_leads(pg_url, instances, tmp_path):  # noqa: F811
+    db = Database(pg_url).migrate()
+    due = (datetime.now(UTC) - timedelta(hours=3)).replace(second=0, microsecond=0)
+    at = due.strftime("%H:%M")
+    try:
+        set_up = instances("set-up", pg_url, cron_at=at)  # an earlier Plume: the job is new, nothing owed
+        leader_of(set_up)
+        wait_for(lambda: "not again" in set_up.said(), timeout=30, every=0.05)
+        set_up.stop()
+        with db.session() as session:  # its last run was yesterday's; then no Plume ran at `due`
+            session.execute(update(CronRunRow).where(CronRunRow.job_id == "test-cron")
+                            .values(last_fire=due - timedelta(days=1)))
+
+        first, second = instances("a", pg_url, cron_at=at), instances("b", pg_url, cron_at=at)
+        leader = leader_of(first, second)
+        standby = second if leader is first else first
+        runs = tmp_path / "cron.log"
+        wait_for(lambda: runs.exists() and runs.read_text(), timeout=30, every=0.05)
+        assert runs.read_text().split() == [str(leader.proc.pid)]
+        wait_for(lambda: standby.state() == "standby", timeout=30, every=0.05)
+        leader.kill()
+        wait_for(lambda: standby.state() == "leading", timeout=30, every=0.05)
+        wait_for(lambda: "not again" in standby.said(), timeout=30, every=0.05)  # it looked: done already
+        standby.stop()  # waits for a job in progress
+        assert runs.read_text().split() == [str(leader.proc.pid)]
+        assert "not again" not in leader.said()
     finally:
         db.dispose()

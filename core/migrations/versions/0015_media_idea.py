@@ -1,14 +1,14 @@
 """media idea: the picture or video a draft's writer suggests, kept with the post and shown on its card
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from rich.console import Console
+from sqlalchemy import update
 
+from app import assemble
 from bot import charts
 from bot.reports import render_terminal
 from bot.slack import reports as slack_reports
 from core import chat
 from core.db import Database
+from core.models import CronRunRow
 from insights import comments, reports
 from insights.sentiment import Scorer
 from service.reports import Reports
 from tests.bot.slack.conftest import running
+from tests.conftest import wait_for
 from tests.insights import history
 
 PERIOD = "2026-11-27..2026-12-03"
@@ -132,21 +138,41 @@ def test_the_app_home_has_a_last_7_days_section(plume_slack):
     assert "*Last 7 days*" in shown(view) and "Nothing yet" in shown(view)
 
 
-def test_the_weekly_digest_is_scheduled_and_posts_last_week_once(known_slack, slack_settings):
+def test_the_weekly_digest_posts_last_week_once(known_slack):
     run = known_slack
     plume = run.plume
-    plume.settings = slack_settings(plume_timezone=history.ZONE, plume_digest_channel="CDIGEST",
-                                    plume_digest_day="mon", plume_digest_time="09:00")
-    assert slack_reports.start_digest(plume, run.app.api, run.app.slow.submit)
-    job = plume.scheduler._aps.get_job(slack_reports.DIGEST_JOB)
-    assert job.args == ("CDIGEST",) and str(job.trigger) == "cron[day_of_week='mon', hour='9', minute='0']"
-    assert str(job.trigger.timezone) == history.ZONE
     channel = slack_reports.post_digest(plume.db, run.app.api, "CDIGEST", history.ZONE, today=date(2026, 12, 4))
     assert channel == "CDIGEST"
     [post] = run.slack.calls_to("chat.postMessage")
     assert "Last week (27 Nov – 3 Dec 2026)" in shown(post) and "*Briefs received*\\n2" in shown(post)
     assert len(json.loads(run.slack.calls_to("files.completeUploadExternal")[0]["files"])) == 2
     assert slack_reports.post_digest(plume.db, run.app.api, "CDIGEST", history.ZONE, today=date(2026, 12, 4)) is None
+
+
+def test_the_weekly_digest_is_posted_by_whichever_instance_leads_even_one_without_the_slack_app(
+        slack_settings, fake_slack, caplog):
+    caplog.set_level(logging.INFO, logger="publishing.scheduler")
+    due = (datetime.now(ZoneInfo(history.ZONE)) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    settings = slack_settings(plume_timezone=history.ZONE, plume_digest_channel="CDIGEST",
+                              plume_digest_day=due.strftime("%A"), plume_digest_time=due.strftime("%H:%M"))
+    with assemble(settings, quiet=True) as plume:  # e.g. `plume shell`: no Slack app, no Bolt
+        wait_for(lambda: "not again" in caplog.text, timeout=10, every=0.02)  # set up just now: nothing owed
+        assert list(plume.scheduler.jobs()) == [slack_reports.DIGEST_JOB]
+        wait_for(lambda: plume.scheduler.jobs()[slack_reports.DIGEST_JOB] == due + timedelta(days=7), timeout=10,
+                 every=0.02)  # next week, same day and time
+    assert fake_slack.calls_to("chat.postMessage") == []
+    db = Database(settings.db_url)
+    with db.session() as session:  # as if the last digest went out a week ago and no Plume ran two hours ago
+        session.execute(update(CronRunRow).values(last_fire=due - timedelta(days=7)))
+    db.dispose()
+
+    with assemble(settings, quiet=True):
+        [post] = fake_slack.wait_for("chat.postMessage")
+        assert post["channel"] == "CDIGEST" and "Plume report" in shown(post) and "Last week" in shown(post)
+    caplog.clear()
+    with assemble(settings, quiet=True):  # the next leader in turn: it went out already
+        wait_for(lambda: "not again" in caplog.text, timeout=10, every=0.02)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_negative_spike_is_flagged_in_the_posts_thread(known_slack):
