@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import re
-import statistics
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +19,12 @@ from core.db import as_utc
 from core.domain import NETWORKS, Status
 from core.errors import ValidationFailed
 from core.models import MetricRow, PostRow
+from core.when import DAY_NAMES
 
 # Learning needs enough posts per weekday/hour cell for a median to mean something, and enough posts
 # overall that a few cells are not just the hours someone happened to post at. Below either, the
 # published studies (publishing.timing.STUDIES) are the better guess.
-MIN_CELL_POSTS = 3
+MIN_CELL_POSTS = 2  # a weekday/hour cell needs this many posts before it can be "best"
 MIN_TOTAL_POSTS = 20
 LEARN_WEEKS = (4, 12)  # the recent month first; a quarter when the month is thin
 BATCH = 2000  # rows per bulk statement: well under SQLite's bound-parameter limit
@@ -388,10 +388,24 @@ def _link(session: Session, rows: list[dict], report: ImportReport) -> None:
 
 @dataclass(frozen=True)
 class Cell:
-    weekday: int  # 0 = Monday, in the audience's zone
+    """A weekday and hour in the audience's zone, and how the posts published then did."""
+
+    weekday: int  # 0 = Monday
     hour: int
     posts: int
-    median_rate: float  # engagements / impressions
+    rate: float  # engagements per impression over the cell's posts (pooled, so a big post weighs more)
+
+    @property
+    def label(self) -> str:
+        return f"{DAY_NAMES[self.weekday]} {self.hour:02d}:00"
+
+
+def best(cells: Iterable[Cell], *, limit: int | None = None) -> list[Cell]:
+    """The one definition of "the best times", for proposals, typed days and reports alike: cells with
+    enough posts, highest rate first; ties go to more posts, then earlier in the week."""
+    ranked = sorted((c for c in cells if c.posts >= MIN_CELL_POSTS), key=lambda c: (-c.rate, -c.posts, c.weekday,
+                                                                                   c.hour))
+    return ranked[:limit] if limit else ranked
 
 
 @dataclass(frozen=True)
@@ -407,8 +421,8 @@ class History:
 
 def engagement_cells(session: Session, *, network: str, timezone: str, since: datetime,
                      until: datetime | None = None, channel: str | None = None) -> list[Cell]:
-    """Median engagement rate per weekday/hour cell (in `timezone`), best first; rows without a time of
-    day or without impressions are left out."""
+    """Every weekday/hour cell (in `timezone`) with its posts and engagement rate; rows without a time of
+    day or without impressions are left out. `best()` ranks them."""
     zone = ZoneInfo(timezone)
     # Stored instants are UTC (SQLite keeps no offset), so bounds are compared in UTC too.
     query = select(MetricRow.posted_at, MetricRow.engagements, MetricRow.impressions).where(
@@ -418,12 +432,12 @@ def engagement_cells(session: Session, *, network: str, timezone: str, since: da
         query = query.where(MetricRow.posted_at < until.astimezone(UTC))
     if channel:
         query = query.where(MetricRow.channel == channel)
-    rates: dict[tuple[int, int], list[float]] = defaultdict(list)
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])  # posts, impressions, engagements
     for posted_at, engagements, impressions in session.execute(query):
         local = as_utc(posted_at).astimezone(zone)
-        rates[(local.weekday(), local.hour)].append(engagements / impressions)
-    cells = [Cell(day, hour, len(values), statistics.median(values)) for (day, hour), values in rates.items()]
-    return sorted(cells, key=lambda c: (-c.median_rate, -c.posts, c.weekday, c.hour))
+        cell = sums[(local.weekday(), local.hour)]
+        cell[0], cell[1], cell[2] = cell[0] + 1, cell[1] + impressions, cell[2] + engagements
+    return [Cell(day, hour, n, engaged / shown) for (day, hour), (n, shown, engaged) in sums.items()]
 
 
 def best_cells(session: Session, *, network: str, timezone: str, now: datetime,
@@ -434,7 +448,7 @@ def best_cells(session: Session, *, network: str, timezone: str, now: datetime,
             cells = engagement_cells(session, network=network, timezone=timezone, channel=scope,
                                      since=now - timedelta(weeks=weeks), until=now)
             total = sum(c.posts for c in cells)
-            solid = tuple(c for c in cells if c.posts >= MIN_CELL_POSTS)
+            solid = tuple(best(cells))
             if total >= MIN_TOTAL_POSTS and solid:
                 return History(network, scope, weeks, total, solid)
     return None

@@ -19,13 +19,12 @@ from core.db import as_utc
 from core.domain import Status
 from core.errors import ValidationFailed
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow
-from core.when import DAY_NAMES
-from insights.metrics import DAY_ONLY
+from insights import metrics
+from insights.metrics import DAY_ONLY, Cell
 
 PERIOD_FORMS = "`week` (last 7 days), `month` (last 30 days) or a date range like `2026-11-01..2026-11-30`"
 MAX_DAYS = 366
 MIN_IMPRESSIONS = 100  # a post seen by a handful of people has a meaningless engagement rate
-MIN_CELL_POSTS = 2  # a weekday/hour cell needs this many posts before it can be "best"
 NEGATIVE = -0.05  # VADER's conventional cut-off for a negative compound score
 MIN_COMMENTS = 5  # scored comments before a post's negative share means anything
 UNUSUAL_SHARE = 0.3  # …and at least this share negative, and at least twice the usual share
@@ -125,18 +124,6 @@ class TopPost:
     @property
     def rate(self) -> float:
         return self.engagements / self.impressions
-
-
-@dataclass
-class Cell:
-    weekday: int  # 0 = Monday, in the team's zone
-    hour: int
-    posts: int
-    rate: float
-
-    @property
-    def label(self) -> str:
-        return f"{DAY_NAMES[self.weekday]} {self.hour:02d}:00"
 
 
 @dataclass
@@ -379,8 +366,7 @@ def _engagement(session: Session, period: Period, network: str | None) -> Engage
     heatmap: list[list[float | None]] = [[None] * 24 for _ in range(7)]
     for weekday, hour, _n, shown, acted in hours:
         heatmap[weekday][hour] = acted / shown if shown else None
-    best = sorted((Cell(w, h, n, acted / shown) for w, h, n, shown, acted in hours
-                   if n >= MIN_CELL_POSTS and shown), key=lambda c: (-c.rate, c.weekday, c.hour))[:3]
+    best = metrics.best((Cell(w, h, n, acted / shown) for w, h, n, shown, acted in hours if shown), limit=3)
     # Ranked on the report index alone, then only the winners' text and links are read.
     rate = engaged() * 1.0 / MetricRow.impressions
     ids = list(session.scalars(select(MetricRow.id).where(*where, MetricRow.impressions >= MIN_IMPRESSIONS)

@@ -143,7 +143,7 @@ def _studied(network: str, study: Study, day: date) -> str:
 def _learned(network: str, history: History, cell) -> str:
     scope = f"{platforms.label(network)} on {history.channel}" if history.channel else platforms.label(network)
     return (f"best {history.weeks}-week engagement for {scope} "
-            f"({cell.median_rate * 100:.1f} % median over {cell.posts} posts)")
+            f"({cell.rate * 100:.1f} % over {cell.posts} posts)")
 
 
 def _reason(at: datetime, timezone: str, why: str, not_before: datetime | None, avoided: dict[str, None]) -> str:

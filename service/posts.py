@@ -12,6 +12,8 @@ from core.db import Database
 from core.domain import Post, Status, digest
 from core.errors import InvalidTransition, ValidationFailed
 from core.when import When, parse_when, unreadable, validate_when
+from insights import metrics
+from insights.metrics import History
 from publishing import timing
 from service.people import People
 
@@ -33,17 +35,21 @@ class Queue:
     pause: pause.Pause = field(default_factory=pause.Pause)
 
 
-def read_when(text: str, *, now: datetime, zone: str, held: bool = False, network: str | None = None) -> When:
+def read_when(text: str, *, now: datetime, zone: str, held: bool = False, network: str | None = None,
+              history: Callable[[str], History | None] | None = None) -> When:
     """“next Tuesday 9am Paris”, “tomorrow morning” → a When; Unreadable, or ValidationFailed if past or on hold.
 
-    A day without an hour (“next Tuesday”) gets that day's best slot for `network`, else 09:00.
+    A day without an hour (“next Tuesday”) gets that day's best slot for `network` — from the engagement
+    `history(zone)` gives, as proposals do, else the published studies — else 09:00.
     """
     parsed = parse_when(text, now=now, timezone=zone)
     if parsed is None:
         raise Unreadable(unreadable(text))
     if not parsed.exact:
         day = parsed.local().date()
-        slot = timing.propose(network, timezone=parsed.zone, now=now, not_before=parsed.at).at if network else None
+        learned = history(parsed.zone) if history and network else None
+        slot = timing.propose(network, timezone=parsed.zone, now=now, not_before=parsed.at,
+                              history=learned).at if network else None
         at = slot if slot and slot.astimezone(ZoneInfo(parsed.zone)).date() == day else \
             datetime.combine(day, time(9), tzinfo=ZoneInfo(parsed.zone))
         parsed = replace(parsed, at=at.astimezone(UTC), exact=True)
@@ -101,7 +107,14 @@ class Posts:
 
     def when(self, text: str, *, zone: str | None = None, network: str | None = None) -> When:
         """A time in words, read in `zone` (the person's), refused if past or while publishing is on hold."""
-        return read_when(text, now=self.clock(), zone=zone or self.zone, held=self.paused().held, network=network)
+        now = self.clock()
+
+        def history(zone: str) -> History | None:
+            with self.db.session() as session:
+                return metrics.best_cells(session, network=network, timezone=zone, now=now)
+
+        return read_when(text, now=now, zone=zone or self.zone, held=self.paused().held, network=network,
+                         history=history)
 
     # --- a post that needs a human ----------------------------------------------------------------
 

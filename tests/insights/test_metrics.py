@@ -189,10 +189,10 @@ def test_enough_history_moves_the_proposal_to_the_best_cell(db, tmp_path):
         history = best_cells(session, network="linkedin", timezone="Europe/Paris", now=now)
     assert (history.weeks, history.posts) == (4, MIN_TOTAL_POSTS + 4)
     best = history.cells[0]
-    assert (best.weekday, best.hour, best.posts, best.median_rate) == (4, 16, 4, 0.06)
+    assert (best.weekday, best.hour, best.posts, best.rate) == (4, 16, 4, 0.06)
     at, reason = propose("linkedin", timezone="Europe/Paris", now=now, history=history)
     assert at == datetime(2026, 11, 27, 16, 0, tzinfo=PARIS)
-    assert reason == "Fri 16:00 Europe/Paris: best 4-week engagement for LinkedIn (6.0 % median over 4 posts)"
+    assert reason == "Fri 16:00 Europe/Paris: best 4-week engagement for LinkedIn (6.0 % over 4 posts)"
 
 
 def test_thin_history_is_ignored_for_the_study(db, tmp_path):
@@ -220,7 +220,7 @@ def test_cells_are_in_the_audience_zone_across_dst(db, tmp_path):
     with db.session() as session:
         cells = engagement_cells(session, network="x", timezone="Europe/Paris", since=datetime(2026, 1, 1, tzinfo=UTC))
         utc = engagement_cells(session, network="x", timezone="UTC", since=datetime(2026, 1, 1, tzinfo=UTC))
-    assert [(c.weekday, c.hour, c.posts, round(c.median_rate, 3)) for c in cells] == [(1, 9, 2, 0.06)]
+    assert [(c.weekday, c.hour, c.posts, round(c.rate, 3)) for c in cells] == [(1, 9, 2, 0.06)]
     assert sorted(c.hour for c in utc) == [7, 8]
 
 
@@ -269,7 +269,7 @@ def test_the_brief_graph_proposes_the_learned_cell_after_an_import(make_settings
     x = next(p for p in outcome.posts if p.network == "x")
     at = datetime.fromisoformat(linkedin.run_at).astimezone(PARIS)
     assert (at.weekday(), at.hour) == (4, 16)
-    assert "best 4-week engagement for LinkedIn (6.0 % median over 4 posts)" in linkedin.time_reason
+    assert "best 4-week engagement for LinkedIn (6.0 % over 4 posts)" in linkedin.time_reason
     assert "Sprout Social 2023 peak for X" in x.time_reason  # no X history: the study
 
 

@@ -98,22 +98,22 @@ def test_slots_keep_local_time_across_a_dst_change():
 
 
 def test_learned_cells_win_over_the_study():
-    history = History("linkedin", None, 4, 24, (Cell(weekday=4, hour=16, posts=6, median_rate=0.041),
-                                               Cell(weekday=1, hour=9, posts=4, median_rate=0.03)))
+    history = History("linkedin", None, 4, 24, (Cell(weekday=4, hour=16, posts=6, rate=0.041),
+                                               Cell(weekday=1, hour=9, posts=4, rate=0.03)))
     monday = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)
     at, reason = propose("linkedin", timezone="Europe/Paris", now=monday, history=history)
     assert at == datetime(2026, 11, 27, 16, 0, tzinfo=PARIS)  # the best cell, Friday 16:00, not Tuesday's
-    assert reason == ("Fri 16:00 Europe/Paris: best 4-week engagement for LinkedIn (4.1 % median over 6 posts)")
+    assert reason == ("Fri 16:00 Europe/Paris: best 4-week engagement for LinkedIn (4.1 % over 6 posts)")
 
 
 def test_the_next_best_cell_is_used_when_the_best_one_is_a_holiday():
-    history = History("linkedin", "plume-li", 12, 30, (Cell(weekday=2, hour=9, posts=5, median_rate=0.05),
-                                                     Cell(weekday=3, hour=14, posts=3, median_rate=0.02)))
+    history = History("linkedin", "plume-li", 12, 30, (Cell(weekday=2, hour=9, posts=5, rate=0.05),
+                                                     Cell(weekday=3, hour=14, posts=3, rate=0.02)))
     at, reason = propose("linkedin", timezone="Europe/Paris", now=datetime(2026, 11, 10, 13, 0, tzinfo=PARIS),
                          history=history)
     assert at == datetime(2026, 11, 12, 14, 0, tzinfo=PARIS)
     assert reason == ("Thu 14:00 Europe/Paris: best 12-week engagement for LinkedIn on plume-li "
-                      "(2.0 % median over 3 posts); avoids 11 Nov holiday (Armistice Day)")
+                      "(2.0 % over 3 posts); avoids 11 Nov holiday (Armistice Day)")
 
 
 def test_never_proposes_the_past_and_respects_the_brief():

@@ -36,3 +36,13 @@ def test_unreadable_is_told_apart_from_refused():
     assert not isinstance(refused.value, Unreadable)
     with pytest.raises(ValidationFailed, match="Publishing is on hold"):
         read_when("tomorrow 9am", now=NOW, zone="UTC", held=True)
+
+
+def test_a_typed_day_takes_the_same_best_hour_as_proposals_when_engagement_history_says_so():
+    from insights.metrics import Cell, History
+
+    learned = History("linkedin", None, 4, 24, (Cell(weekday=1, hour=16, posts=5, rate=0.06),))
+    when = read_when("next Tuesday", now=NOW, zone="Europe/Paris", network="linkedin", history=lambda zone: learned)
+    assert when.local().date().isoformat() == "2026-12-08" and when.local().time() == time(16, 0)
+    studied = read_when("next Tuesday", now=NOW, zone="Europe/Paris", network="linkedin", history=lambda zone: None)
+    assert studied.local().time() != time(16, 0)  # without history: the published studies' window
