@@ -13,7 +13,7 @@ from typing import TextIO
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from core import platforms, when
+from core import platforms, sources, when
 from core.domain import NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import FollowUpFailed, InvalidTransition, PlumeError
 from service import Queue
@@ -60,6 +60,8 @@ def render_post(number: int, post: Post, zone: str) -> str:
                      f"    Cites: {cite['source']}")
     if not post.citations:
         lines.append("    Cites: no guideline passage")
+    now = datetime.now(UTC)
+    lines += [f"    {'⚠' if s.get('error') else 'Source:'} {sources.describe(s, now=now, zone=zone)}" for s in post.sources]
     shown = when.moment(post.run_at, zone, utc=False)
     lines.append(f"    When: {shown} — {post.time_reason}" if post.time_reason else f"    When: {shown}")
     lines += [f"    ⚠ {w}" for w in post.warnings]

@@ -6,10 +6,11 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from core import platforms, when
+from core import platforms, sources, when
 from core.domain import Passage, Post, Status, digest
 from core.pause import Pause
 from core.rules import Rule
@@ -189,6 +190,8 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
     if not compact:
         cites = [escape(f"{c['source']} › {c['heading']}" if c.get("heading") else c["source"]) for c in post.citations]
         blocks.append(context("📚 Cites: " + ("; ".join(cites) if cites else "no guideline passage")))
+        if post.sources:
+            blocks.append(context(sources_line(post, zone)))
         if post.rationale:
             blocks.append(context(f"💬 Why: {clip_escaped(post.rationale, 500)}"))
         reason = f" — {escape(post.time_reason)}" if post.time_reason else ""
@@ -217,6 +220,13 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
         blocks.append(context(status_line(post, zone)))
     return message(f"{platforms.get(post.network).label} · {post.locale} draft v{version}: {clip_escaped(shown, 200)}",
                    blocks)
+
+
+def sources_line(post: Post, zone: str) -> str:
+    """The fresh sources a draft was given, each with its age: “🔗 page “Guji” (tidewren.coffee), fetched 2 h ago…”."""
+    now = datetime.now(UTC)
+    return "\n".join(f"{'⚠' if s.get('error') else '🔗'} {escape(clip(sources.describe(s, now=now, zone=zone), 300))}"
+                     for s in post.sources[:5])
 
 
 def status_line(post: Post, zone: str) -> str:
