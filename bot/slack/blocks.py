@@ -17,6 +17,7 @@ from core.rules import Rule
 
 if TYPE_CHECKING:
     from service import Queue
+    from service.news import Headlines
 
 # Action and callback ids: listeners match on these, so they are the contract with Slack.
 APPROVE = "plume.approve"
@@ -508,6 +509,27 @@ def pending_message(waiting: list[Post], *, zone: str, approver: bool, limit: in
     return message(f"{len(waiting)} draft(s) awaiting a decision", blocks)
 
 
+def news_message(query: str, headlines: Headlines, *, zone: str) -> dict:
+    """`/plume news [query]`: the newest items of the team's feeds, each with its age and link."""
+    if not headlines.feeds:
+        return notice("No news feeds are configured: set `PLUME_FEEDS` to your RSS or Atom feeds (comma-separated).")
+    now = datetime.now(UTC)
+    about = f" about “{escape(clip(query, 100))}”" if query else ""
+    lines = []
+    for item in headlines.items:
+        at = sources.published({"published_at": item.published_at})
+        age = f"{sources.age(now - at, day_only=False)}" if at else "undated"
+        title = clip_escaped(item.title or item.link, 150)
+        link = f"<{item.link}|{title}>" if SAFE_URL.match(item.link or "") else title
+        lines.append(f"• {link} — {escape(clip(item.feed_title, 60))}, {age}")
+    blocks = [section(f"*News{about}*\n" + ("\n".join(lines) if lines else "Nothing recent matches."))]
+    if headlines.problems:
+        blocks.append(context("⚠ " + escape(clip("; ".join(headlines.problems), 1500))))
+    blocks.append(context("Start a brief from one: “react to today's news about … on LinkedIn”. Times are ages "
+                          f"from now; {escape(zone)}."))
+    return message(f"{len(headlines.items)} news item(s){about}", blocks)
+
+
 def guidelines_message(query: str, found: list[Passage]) -> dict:
     if not query:
         return notice("Search the brand guidelines: `/plume guidelines emoji policy`.")
@@ -571,5 +593,6 @@ HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it 
 `/plume hold [reason]` · `/plume resume` — pause or resume all publishing (approvers)
 `/plume cancel <id>` — cancel a post before it goes out
 `/plume guidelines [query]` — search the brand guidelines
+`/plume news [query]` — the newest items of the team's news feeds (`PLUME_FEEDS`), with their age
 `/plume approvals` — who approves and how (`/plume approvals 2`, `/plume approvals own-brief forbid|allow`)
 `/plume report [week|month|2026-11-01..2026-11-30] [network] [#channel] [csv]` — briefs, approvals, publishing, engagement and comments, with a chart"""

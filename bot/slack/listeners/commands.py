@@ -84,6 +84,10 @@ def guidelines(deps, cmd: Command) -> dict:
     return blocks.guidelines_message(cmd.rest, found)
 
 
+def news(deps, cmd: Command) -> dict:
+    return blocks.news_message(cmd.rest, deps.service.news.recent(cmd.rest), zone=deps.zone_of(cmd.user))
+
+
 def approval_rules(deps, cmd: Command) -> dict:
     """`/plume approvals [N | own-brief forbid|allow]`: show or change who approves and how."""
     words = cmd.rest.lower().split()
@@ -112,4 +116,4 @@ def renamed_rules(deps, cmd: Command) -> dict:
 
 
 HANDLERS = {"help": help_, "queue": queue, "pending": pending, "hold": hold, "resume": resume, "cancel": cancel,
-            "guidelines": guidelines, "report": report, "approvals": approval_rules, "rules": renamed_rules}
+            "guidelines": guidelines, "news": news, "report": report, "approvals": approval_rules, "rules": renamed_rules}
