@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -69,7 +70,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeWeb:
-    def __init__(self, host: str = "127.0.0.1"):
+    """`name`: the host name its URLs use (a brief's link needs a real domain ending); `resolving(monkeypatch)`
+    makes that name resolve to the loopback address, as a DNS record pointing inside would."""
+
+    def __init__(self, host: str = "127.0.0.1", *, name: str | None = None):
         self.routes: dict[str, Route] = {}
         self.hits: Counter = Counter()
         self.hosts: list[str] = []
@@ -77,7 +81,9 @@ class FakeWeb:
         self.closing = threading.Event()
         self._server = _Server((host, 0), _Handler)
         self._server.web = self
-        self.base = f"http://{host}:{self._server.server_address[1]}"
+        self.port = self._server.server_address[1]
+        self.host = host
+        self.base = f"http://{name or host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True, name="FakeWeb")
         self._thread.start()
@@ -95,6 +101,16 @@ class FakeWeb:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def resolving(self, monkeypatch, *names: str) -> None:
+        """Make `names` (default: this site's) resolve to where this site listens, for this test only."""
+        real = socket.getaddrinfo
+        wanted = set(names) or {urlsplit(self.base).hostname}
+
+        def lookup(host, port, *args, **kwargs):
+            return real(self.host if host in wanted else host, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
 
     def route(self, path: str, body: bytes | str, *, content_type: str = "text/html; charset=utf-8",
               status: int = 200, headers: dict | None = None, drip: float = 0.0) -> str:
