@@ -57,8 +57,8 @@ _MONEY_LAST = regex.compile(rf"(?i){_B}({NUMBER})\s?({_CUR})(?![\p{{L}}\p{{N}}_]
 _PERCENT = regex.compile(rf"(?i){_B}({NUMBER})\s?(?:%|percent{_E}|per cent{_E}|pour ?cent{_E}|por ciento{_E}|"
                          rf"prozent{_E}|per cento{_E}|procent{_E})")
 _ISO_DATE = regex.compile(rf"{_B}(\d{{4}})-(\d{{2}})-(\d{{2}}){_E}")
-_NUMERIC_DATE = regex.compile(rf"{_B}(\d{{1,2}})[/.](\d{{1,2}})[/.](\d{{2}}|\d{{4}}){_E}")
-_TIME = regex.compile(rf"(?i){_B}(\d{{1,2}})(?:(?::|h)(\d{{2}})|\.(\d{{2}})(?=\s?[ap]\.?m))?\s?"
+_NUMERIC_DATE = regex.compile(rf"{_B}(\d{{1,2}})[/.](\d{{1,2}})(?:[/.](\d{{2}}|\d{{4}}))?(?![\p{{L}}\p{{N}}_]|[/.]\d)")
+_TIME = regex.compile(rf"(?i){_B}(\d{{1,2}})(?:(?::|\s?h\s?)(\d{{2}})|\.(\d{{2}})(?=\s?[ap]\.?m))?\s?"
                       rf"(a\.m\.|p\.m\.|am|pm|h(?!\d))?{_E}")
 _PLAIN = regex.compile(rf"{_B}({NUMBER})({ORDINAL}|{UNITS})?{_E}")
 _LIST_MARK = regex.compile(r"(?m)^[ \t]*(?:\(?\d{1,2}[.)]|\d{1,2}/\d{1,2})(?=\s)|\(\d{1,2}/\d{1,2}\)|\b24/7\b")
@@ -94,6 +94,10 @@ FRESH_WORDS = {
             "nuovo", "nuova", "novo", "nova", "nieuw", "nieuwe"],
 }
 HORIZON = {"today": TODAY, "week": WEEK}
+NUMBER_WORDS = {w: n for n, words in enumerate((
+    (), ("one", "a", "an", "un", "une"), ("two", "deux", "both", "pair"), ("three", "trois"), ("four", "quatre"),
+    ("five", "cinq"), ("six",), ("seven", "sept"), ("eight", "huit"), ("nine", "neuf"), ("ten", "dix"),
+    ("eleven", "onze"), ("twelve", "douze", "dozen", "douzaine"))) for w in words}
 _lexicon_lock = threading.Lock()
 
 
@@ -135,7 +139,8 @@ def claims(text: str, *, locale: str, grounds: Grounds) -> Check:
                      f"{'it' if len(found) == 1 else 'them'}: {shown} (not in the brief, the cited guidelines or a "
                      "fetched source)")
     if orders:
-        parts.append(f"Remove “{orders[0]}”: it reads as instructions, and sources are data, never orders")
+        parts.append(f"Remove {', '.join(f'“{o}”' for o in orders[:3])}: it reads as instructions, and sources are "
+                     "data, never orders")
     return Check(CLAIMS, False, "; ".join(parts), ERROR)
 
 
@@ -148,7 +153,8 @@ def unsupported(text: str, *, locale: str, grounds: Grounds) -> list[str]:
     found += [link for link in platforms.urls(text) if not support.has_url(link)]
     found += [m for m in platforms.mentions(text) if _handle(m) not in support.handles]
     found += [name for name in _names(prose, locale) if not support.has_name(name, locale)]
-    return list(dict.fromkeys(found))
+    # In reading order, so the card and the reviser see them as the draft says them.
+    return sorted(dict.fromkeys(found), key=lambda claim: (text.find(claim) % (len(text) + 1)))
 
 
 def instructions(text: str) -> list[str]:
@@ -239,8 +245,7 @@ class _Support:
                 support.hosts.add(_url_key(link).split("/", 1)[0])
         for day in grounds.days:
             support.keys |= {("date", day.month, day.day), ("n", Decimal(day.day)), ("n", Decimal(day.year))}
-        year = grounds.now.year
-        support.keys |= {("n", Decimal(year)), ("n", Decimal(year + 1))}
+        support.keys.add(("n", Decimal(grounds.now.year)))
         return support
 
     def add(self, text: str) -> None:
@@ -255,6 +260,10 @@ class _Support:
             self.keys |= keys
         for word in _WORD.findall(prose.replace("#", " ")):
             self.words |= {fold(part) for part in _split_word(word)}
+            if (value := NUMBER_WORDS.get(fold(word))) is not None:  # “une tasse” supports “1 tasse”
+                self.keys.add(("n", Decimal(value)))
+        months = _months()
+        self.keys |= {("month", months[fold(m[0])]) for m in _month_names(frozenset(LOCALES)).finditer(_fold_keep(prose))}
         for tag in platforms.hashtags(text):  # #SpecialtyCoffee names "specialty" and "coffee"
             self.words |= {fold(part) for part in regex.findall(r"\p{Lu}?\p{Ll}+|\p{Lu}+(?!\p{Ll})|\d+", tag[1:])}
 
@@ -327,6 +336,13 @@ def _number_claims(prose: str, locale: str, *, support: bool = False) -> list[tu
         out.append((shown, keys | (extra if support else set())))
         if year and not support:
             out.append((str(year), {("n", Decimal(year))}))
+    languages = _languages(locale)
+    for match in _month_names(languages).finditer(_fold_keep(prose)):
+        written = prose[match.start():match.end()]
+        taken_by_date = any(s <= match.start() < e for s, e in spans)
+        if not taken_by_date and (locale.split("-")[0] != "en" or written[0].isupper()):
+            spans.append(match.span())
+            out.append((written, {("month", _months(languages)[match[0]])}))
     for match in _MONEY_FIRST.finditer(prose):
         if free(match):
             values = _values(match[2], scale=1000 if (match[3] or "").lower() == "k" else 1)
@@ -420,8 +436,10 @@ def _dates(prose: str, languages: frozenset[str]) -> list[tuple[str, int, int, l
     for match in _NUMERIC_DATE.finditer(prose):
         if any(s < match.end() and match.start() < e for s, e in taken):
             continue
-        a, b, year = int(match[1]), int(match[2]), int(match[3])
-        year = year + 2000 if year < 100 else year
+        a, b = int(match[1]), int(match[2])
+        year = int(match[3]) if match[3] else None
+        if year is not None and year < 100:
+            year += 2000
         readings = [(m, d) for m, d in ((b, a), (a, b)) if 1 <= m <= 12 and 1 <= d <= 31]
         if readings:
             found.append((match[0], match.start(), match.end(), [m for m, _ in readings], [d for _, d in readings],
@@ -446,6 +464,13 @@ def _months(languages: frozenset[str] = frozenset(LOCALES)) -> dict[str, int]:
 
 
 @cache
+def _month_names(languages: frozenset[str]) -> regex.Pattern:
+    """Whole month names alone (“in January”, “en février”): a claim about when, like a date."""
+    names = sorted((n for n in _months(languages) if len(n) >= 4 and n not in ("sept",)), key=len, reverse=True)
+    return regex.compile(rf"(?i){_B}(?:{'|'.join(map(regex.escape, names))}){_E}")
+
+
+@cache
 def _month_day(languages: frozenset[str]) -> regex.Pattern:
     months = "|".join(sorted(map(regex.escape, _months(languages)), key=len, reverse=True))
     day = r"(?:[0-3]?\d)"
@@ -464,7 +489,7 @@ def _names(prose: str, locale: str) -> list[str]:
         tokens = [t for t in run if fold(t) not in _always_words()]
         while tokens and fold(tokens[0]) in _FUNCTION_WORDS:  # “The Sunrise Blend” is the Sunrise Blend
             tokens, initial = tokens[1:], False
-        if initial and tokens and tokens[0] == run[0] and _frequency(tokens[0], language) > 0:
+        if initial and tokens and tokens[0] == run[0] and _known(tokens[0], language):
             tokens = tokens[1:]  # any known word may open a sentence with a capital
         if not tokens or any(fold(t) in _FUNCTION_WORDS for t in tokens):
             continue  # title-cased prose (“Meet Our New Roast”), not a name
@@ -540,6 +565,12 @@ def _common(word: str, language: str) -> bool:
     return all(any(_frequency(p, lang) >= COMMON for lang in {language, "en"}) for p in parts if p)
 
 
+def _known(word: str, language: str) -> bool:
+    """A word of the language at all (however rare), as any word may open a sentence with a capital."""
+    parts = [_fold_case(p) for p in _split_word(word)]
+    return all(any(_frequency(p, lang) > 0 for lang in {language, "en"}) for p in parts if p)
+
+
 def _frequency(word: str, language: str) -> float:
     checker = _lexicon(language)
     return checker.word_usage_frequency(word) if checker is not None else 0.0
@@ -568,7 +599,7 @@ def _always_words() -> frozenset[str]:
     words |= {fold(n) for n in LOCALES.values()} | {"english", "french", "francais", "anglais"}
     for name in platforms.names():
         words |= {fold(name), fold(platforms.label(name))}
-    words |= {"twitter", "insta", "ig", "fb"}
+    words |= {"twitter", "insta", "ig", "fb"} | {fold(c) for c in CURRENCY} | {"eur", "usd", "gbp", "chf", "cad", "aud"}
     return frozenset(words)
 
 
