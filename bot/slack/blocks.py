@@ -29,6 +29,7 @@ RETRY_POST = "plume.retry_post"  # a failed (or held) post goes out now
 POSTED = "plume.posted"  # an unknown post: “It was posted”
 POST_AGAIN = "plume.post_again"  # an unknown post: “Post it again”
 POST_ACTIONS = (RETRY_POST, POSTED, POST_AGAIN)
+HOLD_ALL = "plume.hold_all"  # a crisis alert's one button (approvers)
 RULE_ACCEPT = "plume.rule_accept"
 RULE_DISMISS = "plume.rule_dismiss"
 RULE_ACTIONS = (RULE_ACCEPT, RULE_DISMISS)
