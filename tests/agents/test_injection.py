@@ -45,6 +45,7 @@ def test_injected_pages_and_feed_items_change_nothing_without_a_human(make_setti
             drafting = [r for r in fake.requests if "Guideline passages" in r["messages"][-1]["content"]]
 
     assert model.obeyed and drafting, "the model read the orders and obeyed them"
+    assert set(seeded) == set(before)
     for post_id, (status, run_at) in before.items():  # seeded posts: still scheduled, at the same times
         assert (after[post_id].status, after[post_id].run_at) == (status, run_at) == (Status.SCHEDULED, run_at)
         assert trails[post_id][-1] == "post.scheduled"
