@@ -42,6 +42,7 @@ def test_plume_news_lists_recent_items_with_their_age(slack_settings, fake_slack
     with running(slack_settings(plume_fetch_allow_private=True, plume_feeds=feed), fake_slack) as run:
         url = fake_slack.response_url("news")
         run.send.command("news guji", user="UMIA", response_url=url)
+        run.idle()  # answers arrive in the order they finish: one at a time
         run.send.command("news", user="UMIA", response_url=url)
         run.idle()
     about, everything = (json.dumps(r, ensure_ascii=False) for r in fake_slack.responses[-2:])
