@@ -24,7 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	for name in pipeline drafting retrieval slack_ack scheduler report; do $(BIN)/python bench/$$name.py || exit 1; done
+	for name in pipeline drafting claims retrieval slack_ack scheduler report; do $(BIN)/python bench/$$name.py || exit 1; done
 
 demo: install
 	$(BIN)/plume demo

@@ -1,4 +1,4 @@
-"""The brief graph, wired: intake → retrieve → draft → check ⇄ revise → localize → propose time →
+"""The brief graph, wired: intake → read sources → retrieve → draft → check ⇄ revise → localize → propose time →
 present → approval (interrupt) → schedule, with human change requests looping back through the checks."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ def build(ctx: Context) -> StateGraph:
     for name, node in nodes.ALL.items():
         graph.add_node(name, partial(node, ctx=ctx))
     graph.add_edge(START, "intake")
-    graph.add_edge("intake", "retrieve")
+    graph.add_edge("intake", "read_sources")
+    graph.add_edge("read_sources", "retrieve")
     graph.add_edge("retrieve", "draft")
     graph.add_edge("draft", "check")
     graph.add_conditional_edges("check", routes.after_check)

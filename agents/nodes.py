@@ -9,10 +9,11 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 import prompts
-from agents import inbox, offline
+from agents import fresh, inbox, offline
 from agents.schemas import BriefFields, Drafts, Revisions
 from agents.state import BriefState, Context
-from core import audit, checks, decisions, locales, platforms, posts
+from core import audit, checks, decisions, grounding, locales, platforms, posts
+from core import sources as fresh_sources
 from core.brand import BrandProfile
 from core.domain import (
     LOCALES,
@@ -128,9 +129,10 @@ def draft(state: BriefState, ctx: Context) -> dict:
     profile = ctx.brand()
     drafted: dict[str, Variant] = {}
     offline_mode = not use_model(state, ctx)
+    found = state.get("sources", [])
     if not offline_mode:
         try:
-            drafted = model_drafts(ctx, profile, brief, passages, source)
+            drafted = model_drafts(ctx, profile, brief, passages, source, found)
         except LLMUnavailable as exc:
             notes.append(fallback_note(exc))
             offline_mode = True
@@ -138,7 +140,8 @@ def draft(state: BriefState, ctx: Context) -> dict:
     for network in brief.networks:
         variant = drafted.get(network)
         if variant is None:
-            variant = offline.compose(brief, network=network, locale=source, profile=profile, passages=passages)
+            variant = offline.compose(fresh.offline_brief(brief, found), network=network, locale=source,
+                                      profile=profile, passages=passages)
             if not offline_mode:
                 variant.warnings.append("The model skipped this network; this is a template draft.")
         variants.append({**variant.to_dict(), "stage": "new", "rounds": 0})
@@ -146,7 +149,7 @@ def draft(state: BriefState, ctx: Context) -> dict:
 
 
 def model_drafts(ctx: Context, profile: BrandProfile, brief: Brief, passages: list[Passage],
-                 locale: str) -> dict[str, Variant]:
+                 locale: str, found: list[dict]) -> dict[str, Variant]:
     rules = "\n".join(f"- {p.label} ({p.name}): at most {p.max_length} characters as {p.label} counts them, "
                       f"at most {p.max_hashtags} hashtags. {p.tone}"
                       for p in (platform(ctx, n) for n in brief.networks))
@@ -163,7 +166,8 @@ def model_drafts(ctx: Context, profile: BrandProfile, brief: Brief, passages: li
         notes="; ".join(profile.reviewer_notes) or "none",
         passages="\n".join(f"[{p.id}] {p.label}: {p.text}" for p in passages) or "(none)",
         key_message=brief.key_message or brief.text, goal=brief.goal or "—",
-        links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none")
+        links=" ".join(brief.links) or "none", constraints="; ".join(brief.constraints) or "none",
+        sources=fresh.prompt_block(found))
     result: Drafts = ctx.model.structured(Drafts, system, user)
     out: dict[str, Variant] = {}
     for post in result.posts:
@@ -186,14 +190,19 @@ def check(state: BriefState, ctx: Context) -> dict:
     profile = ctx.brand()
     brief = Brief.from_dict(state["brief"])
     sources = {v["network"]: v["text"] for v in state["variants"] if v["locale"] == brief.locales[0]}
+    passages = {p["id"]: p["text"] for p in state.get("passages", [])}
     checked = []
     for variant in state["variants"]:
         if in_scope(variant):
             source = sources.get(variant["network"]) if variant["locale"] != brief.locales[0] else None
+            grounds = grounding.Grounds(
+                brief=brief.text, passages=[passages[c] for c in variant.get("citations", []) if c in passages],
+                sources=state.get("sources", []), profile=profile, now=ctx.clock(), links=brief.links,
+                days=[datetime.fromisoformat(brief.not_before).date()] if brief.not_before else [])
             found = checks.run(variant["text"], network=platform(ctx, variant["network"]),
                                locale=variant["locale"],
                                profile=profile, brief_text=brief.text, source_text=source,
-                               media=variant.get("media"))
+                               media=variant.get("media"), grounds=grounds)
             variant = {**variant, "checks": [c.to_dict() for c in found]}
         checked.append(variant)
     return {"variants": checked}
@@ -222,7 +231,8 @@ def revise(state: BriefState, ctx: Context) -> dict:
                       f"Fix: {'; '.join(problems)}")
     profile = ctx.brand()
     system, user = prompts.load("revise").render(brand=profile.name, voice=profile.voice or "—",
-                                                 drafts="\n\n".join(blocks))
+                                                 drafts="\n\n".join(blocks),
+                                                 sources=fresh.prompt_block(state.get("sources", [])))
     notes = list(state.get("notes", []))
     try:
         result: Revisions = ctx.model.structured(Revisions, system, user)
@@ -260,7 +270,7 @@ def localize(state: BriefState, ctx: Context) -> dict:
         adapted: dict[str, str] = {}
         if use_model(state, ctx):
             try:
-                adapted = model_localize(ctx, profile, source, locale)
+                adapted = model_localize(ctx, profile, source, locale, state.get("sources", []))
             except LLMUnavailable as exc:
                 notes.append(f"Localizing to {LOCALES[locale]} failed ({exc}); showing the source text.")
         for v in source:
@@ -274,7 +284,8 @@ def localize(state: BriefState, ctx: Context) -> dict:
     return {"variants": state["variants"] + added, "phase": "localize", "notes": notes}
 
 
-def model_localize(ctx: Context, profile: BrandProfile, source: list[dict], locale: str) -> dict[str, str]:
+def model_localize(ctx: Context, profile: BrandProfile, source: list[dict], locale: str,
+                   found: list[dict]) -> dict[str, str]:
     glossary = ", ".join(f"{a} → {b}" for a, b in profile.glossary.get(locale, {}).items()) or "none"
     equivalents = ", ".join(f"{a} → {b}" for a, b in profile.hashtag_equivalents(locale).items())
     drafts = "\n\n".join(f"### {v['network']} (max {platforms.get(v['network']).max_length} characters)\n{v['text']}"
@@ -285,7 +296,7 @@ def model_localize(ctx: Context, profile: BrandProfile, source: list[dict], loca
                                                    required=" ".join(profile.hashtags.required) or "none",
                                                    equivalents=equivalents or "none",
                                                    topical=" ".join(profile.topical_hashtags(locale)) or "none",
-                                                   drafts=drafts)
+                                                   drafts=drafts, sources=fresh.prompt_block(found))
     result: Drafts = ctx.model.structured(Drafts, system, user)
     return {p.network: p.text.strip() for p in result.posts if p.text.strip()}
 
@@ -335,7 +346,8 @@ def present(state: BriefState, ctx: Context) -> dict:
                 variant = Variant.from_dict(v)
                 cited = [{"id": i, "source": by_id[i]["source"], "heading": by_id[i]["heading"]}
                          for i in variant.citations if i in by_id]
-                post = posts.present(session, thread_id=state["thread_id"], variant=variant, citations=cited)
+                post = posts.present(session, thread_id=state["thread_id"], variant=variant, citations=cited,
+                                     sources=[fresh_sources.cited(s) for s in state.get("sources", [])])
                 v = {**v, "post_id": post.id, "version": post.version, "status": post.status,
                      "stage": "presented", "feedback": ""}
             variants.append(v)
@@ -423,7 +435,7 @@ def rework(state: BriefState, ctx: Context) -> dict:
 
 
 ALL = {
-    "intake": intake, "retrieve": retrieve, "draft": draft, "check": check, "revise": revise,
+    "intake": intake, "read_sources": fresh.read_sources, "retrieve": retrieve, "draft": draft, "check": check, "revise": revise,
     "localize": localize, "propose_time": propose_time, "present": present, "approval": approval,
     "schedule": schedule, "rework": rework,
 }

@@ -36,6 +36,7 @@ class BriefState(TypedDict, total=False):
     actor: str  # who sent the brief: the run's authenticated user (see nodes.actor_of)
     brief: dict  # core.domain.Brief
     passages: list[dict]  # core.domain.Passage
+    sources: list[dict]  # pages and news items read for the brief, or why not (core.sources)
     # core.domain.Variant dicts plus bookkeeping: stage ("new" | "presented" | "rework"),
     # status (mirrors the post), rounds (model revisions used), feedback (a reviewer's request)
     variants: list[dict]

@@ -206,7 +206,7 @@ def cmd_import_comments(settings, args) -> int:
     """Comments and replies on published posts: scored for sentiment; a spike of negative ones is flagged."""
     from agents.models import make_model
     from agents.sentiment import ModelSentiment
-    from bot.slack.reports import notify_spikes
+    from bot.slack.reports import notify_spikes, propose_holds
     from insights import comments
     from insights.sentiment import Scorer
     from knowledge.language import guess_locale
@@ -218,9 +218,14 @@ def cmd_import_comments(settings, args) -> int:
     def one(db, path: Path) -> bool:
         with db.session() as session:
             result = comments.import_csv(session, path, scorer=scorer, zone=settings.plume_timezone,
-                                         default_language=settings.default_locales[0], guess_language=guess_locale)
+                                         default_language=settings.default_locales[0], guess_language=guess_locale,
+                                         alert_words=settings.alert_words, auto_hold=settings.plume_auto_hold)
         print(result.summary())
         notify_spikes(settings, db, result.spikes)
+        if result.alerts and settings.slack_bot_token:
+            from bot.slack.api import SlackAPI
+
+            propose_holds(SlackAPI.from_settings(settings), settings, result.alerts)
         return bool(result.errors)
 
     return import_files(settings, args.files, one)

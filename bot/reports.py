@@ -19,6 +19,10 @@ def render_terminal(report: Report, console=None) -> None:
     console = console or Console()
     where = f" · {report.network}" if report.network else ""
     console.print(f"[bold]Plume report[/bold] — {report.period.label}{where} · times in {report.period.zone}")
+    if report.pause and report.pause.held:
+        why = f": “{report.pause.held_reason}”" if report.pause.held_reason else ""
+        console.print(f"⏸ [bold]Publishing is on hold[/bold] (by {report.pause.held_by}{why}); `resume` releases it.",
+                      markup=True, highlight=False)
     if report.empty:
         console.print(reports.next_steps(report))
         return

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from agents.answer import is_question
 from agents.runner import Event, Outcome, thread_id_for
-from core import platforms, when
+from core import platforms, sources, when
 from core.domain import NEEDS_MODEL_WARNING, OFFLINE_LABEL, Action, Decision, Post, Status
 from core.errors import FollowUpFailed, InvalidTransition, PlumeError
 from service import Queue
@@ -31,6 +31,7 @@ Then decide each draft by its number (or a post by its id, e.g. #12):
   cancel N               cancel a post before it goes out
   hold [REASON] / resume pause all publishing, or end the pause
   queue                  what is scheduled, numbered so the commands above can use it
+  news [QUERY]           the newest items of the team's news feeds (PLUME_FEEDS), with their age
   proposals              brand rules Plume proposes (read in the guidelines, or learned from repeated
                          edits and requests); accept N / dismiss N
   list                   show the drafts again
@@ -62,6 +63,8 @@ def render_post(number: int, post: Post, zone: str) -> str:
                      f"    Cites: {cite['source']}")
     if not post.citations:
         lines.append("    Cites: no guideline passage")
+    now = datetime.now(UTC)
+    lines += [f"    {'⚠' if s.get('error') else 'Source:'} {sources.describe(s, now=now, zone=zone)}" for s in post.sources]
     shown = when.moment(post.run_at, zone, utc=False)
     lines.append(f"    When: {shown} — {post.time_reason}" if post.time_reason else f"    When: {shown}")
     lines += [f"    ⚠ {w}" for w in post.warnings]
@@ -159,7 +162,7 @@ class Shell:
         commands: dict[str, Callable[[str], None]] = {
             "help": lambda _: self.say(HELP), "list": lambda _: self.show_pending(),
             "continue": lambda _: self.resume(),
-            "queue": lambda _: self.queue(),
+            "queue": lambda _: self.queue(), "news": self.news,
             "approve": self.approve, "a": self.approve, "changes": self.changes, "c": self.changes,
             "edit": self.edit, "e": self.edit, "reject": self.reject, "r": self.reject,
             "retry": self.retry, "posted": self.posted, "not-posted": self.not_posted, "notposted": self.not_posted,
@@ -170,7 +173,8 @@ class Shell:
         bare = ("help", "list", "queue", "proposals", "continue", "resume")
         verb = word.lower()
         if verb in commands and (verb in bare or rest[:1].isdigit() or rest[:1] == "#"
-                                 or (verb == "hold" and not is_question(line))):
+                                 or (verb == "hold" and not is_question(line))
+                                 or (verb == "news" and len(rest.split()) <= 5)):  # longer: a brief about news
             commands[verb](rest.strip())
         elif is_question(line):
             self.question(line)
@@ -341,6 +345,21 @@ class Shell:
         self.shown = [post.id for post in found.upcoming]
         for line in queue_lines(found, self.zone, first_number=1):
             self.say(line)
+
+    def news(self, query: str) -> None:
+        headlines = self.service.news.recent(query)
+        if not headlines.feeds:
+            self.say("No news feeds are configured: set PLUME_FEEDS to your RSS or Atom feeds (comma-separated).")
+            return
+        now = datetime.now(UTC)
+        for item in headlines.items:
+            at = sources.published({"published_at": item.published_at})
+            age = sources.age(now - at, day_only=False) if at else "undated"
+            self.say(f"  • {item.title} — {item.feed_title}, {age}\n    {item.link}")
+        if not headlines.items:
+            self.say("Nothing recent" + (f" about “{query}”." if query else "."))
+        for problem in headlines.problems:
+            self.say(f"  ⚠ {problem}")
 
     def at(self, post: Post) -> str:
         return when.moment(post.run_at, self.zone)

@@ -11,9 +11,11 @@ from core.models import AuditRow
 
 
 def record(session: Session, action: str, *, actor: str, post_id: int | None = None,
-           from_status: str | None = None, to_status: str | None = None, **detail) -> None:
-    session.add(AuditRow(at=now(), actor=actor, action=action, post_id=post_id,
-                         from_status=from_status, to_status=to_status, detail=detail))
+           from_status: str | None = None, to_status: str | None = None, **detail) -> AuditRow:
+    row = AuditRow(at=now(), actor=actor, action=action, post_id=post_id, from_status=from_status,
+                   to_status=to_status, detail=detail)
+    session.add(row)
+    return row
 
 
 def trail(session: Session, post_id: int) -> list[AuditEvent]:

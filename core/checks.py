@@ -6,7 +6,7 @@ Severity says what a failure means:
 - "error" — the post would be rejected, break a rule or embarrass the brand, and the revise
   loop must fix it: length, hashtag/mention/link limits, forbidden hashtags, banned words,
   missing disclosures, leftover placeholders, malformed links, do-not-translate terms and
-  glossary terms lost in localization.
+  glossary terms lost in localization, unsupported claims and stale "today"/"new" (core.grounding).
 - "warning" — style the brand prefers but a human may knowingly accept: hashtag casing,
   required hashtags (they can collide with a network's tight cap, e.g. one tag on Threads),
   emoji policy, brand-name spelling, number formats and the locale's own hashtags.
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from core import locales, platforms
+from core import grounding, locales, platforms
 from core.brand import BrandProfile, Disclosure, EmojiPolicy, HashtagPolicy
 from core.domain import LOCALES, Check
 from core.platforms import Platform
@@ -86,10 +86,13 @@ def run(
     brief_text: str = "",
     source_text: str | None = None,
     media: list[dict] | None = None,
+    grounds: grounding.Grounds | None = None,
 ) -> list[Check]:
     """Every check for one variant; `network` is a name or a `Platform` (e.g. with a tag cap).
 
-    `media` (Media dicts) adds the image checks: alt text on each, and the network's limits."""
+    `media` (Media dicts) adds the image checks: alt text on each, and the network's limits.
+    `grounds` (what the draft was given: brief, cited passages, fetched sources) adds the claims and
+    freshness checks (core.grounding)."""
     platform = network if isinstance(network, Platform) else platforms.get(network)
     written = _nfc(text)
     checks = [
@@ -110,6 +113,9 @@ def run(
     ]
     if media:
         checks += [alt_text(media), media_limits(media, platform)]
+    if grounds is not None:
+        checks += [grounding.claims(written, locale=locale, grounds=grounds),
+                   grounding.freshness(written, locale=locale, grounds=grounds)]
     if equivalents := profile.hashtag_equivalents(locale):
         checks.append(local_hashtags(written, equivalents, locale))
     if source_text is not None:

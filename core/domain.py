@@ -183,6 +183,7 @@ class Post(Record):
     media: list[dict] = field(default_factory=list)  # Media dicts; each localized post has its own alt text
     link_card: dict | None = None  # a LinkCard dict
     waiting: str = ""  # why the network made this post wait until run_at (a daily cap…); shown in the queue
+    sources: list[dict] = field(default_factory=list)  # fresh sources it was drafted from (core.sources.cited)
 
 
 @dataclass

@@ -69,6 +69,7 @@ class PostRow(Base):
     media: Mapped[list] = mapped_column(JSON, default=list)  # Media dicts (core.domain.Media)
     link_card: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # a LinkCard dict
     waiting: Mapped[str] = mapped_column(Text, default="")  # the network asked this post to wait, and why
+    sources: Mapped[list] = mapped_column(JSON, default=list)  # fresh sources cited on its card (core.sources)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -113,6 +114,27 @@ class TokenRow(Base):
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # client id, token URL, scopes: no secrets
     generation: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every refresh
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SourceRow(Base):
+    """A page or news item read for a brief (knowledge.sources), or the reason it could not be read."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("thread_id", "url", name="uq_sources_thread_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("briefs.thread_id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10))  # "html" | "pdf" | "news"
+    title: Mapped[str] = mapped_column(Text, default="")
+    site_name: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the page's own date, ISO
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_hash: Mapped[str] = mapped_column(String(64), default="")
+    error: Mapped[str] = mapped_column(Text, default="")  # why it was not read ("" when it was)
+    feed_url: Mapped[str] = mapped_column(Text, default="")  # the feed a news item came from
 
 
 # --- Slack

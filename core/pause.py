@@ -10,7 +10,7 @@ from core import audit
 from core.approvals import WORKSPACE, require_approver, workspace
 from core.db import iso, now
 from core.domain import Post, Status
-from core.models import WorkspaceRow
+from core.models import AuditRow, WorkspaceRow
 from core.posts import with_status
 
 
@@ -43,6 +43,22 @@ def hold(session: Session, *, actor: str, reason: str = "") -> list[Post]:
     audit.record(session, "workspace.held", actor=actor, reason=reason.strip())
     session.flush()
     return with_status(session, [Status.SCHEDULED])
+
+
+PROPOSED = "workspace.hold_proposed"
+
+
+def propose(session: Session, *, reason: str, evidence: dict) -> int:
+    """Record that Plume proposes a hold (a crisis alert); its id is what the proposal's button carries."""
+    row = audit.record(session, PROPOSED, actor="plume", reason=reason, evidence=evidence)
+    session.flush()
+    return row.id
+
+
+def proposal(session: Session, proposal_id: int) -> str | None:
+    """The reason of a proposed hold, or None when there is no such proposal."""
+    row = session.get(AuditRow, proposal_id)
+    return row.detail.get("reason", "") if row is not None and row.action == PROPOSED else None
 
 
 def hold_all(session: Session, *, actor: str, approvers: list[str], reason: str = "") -> list[Post]:

@@ -26,6 +26,7 @@ def to_post(row: PostRow) -> Post:
         published_at=iso(row.published_at), external_ref=row.external_ref, external_url=row.external_url,
         channel=row.channel, publish_key=row.publish_key, attempts=row.attempts or 0, last_actor=row.last_actor, last_reason=row.last_reason or "",
         media=list(row.media or []), link_card=row.link_card, waiting=row.waiting or "",
+        sources=list(row.sources or []),
     )
 
 
@@ -108,12 +109,13 @@ def transition(session: Session, *, post_id: int, to: Status, actor: str, action
 
 
 def present(session: Session, *, thread_id: str, variant: Variant, citations: list[dict],
-            actor: str = "plume") -> Post:
+            sources: list[dict] | None = None, actor: str = "plume") -> Post:
     """Store a checked variant and put it in front of a human (new post, or a new version of one).
 
-    `citations` are the cited passages (id, source, heading) resolved from `variant.citations`.
+    `citations` are the cited passages (id, source, heading) resolved from `variant.citations`; `sources`
+    the fresh sources the draft was given (core.sources.cited: pages and news items, read or not).
     """
-    fields = dict(text=variant.text, checks=variant.checks, warnings=variant.warnings,
+    fields = dict(sources=sources or [], text=variant.text, checks=variant.checks, warnings=variant.warnings,
                   rationale=variant.rationale, media_idea=variant.media_idea, offline=variant.offline,
                   time_reason=variant.time_reason,
                   run_at=parse_time(variant.proposed_at), media=variant.media, link_card=variant.link_card)

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     plume_digest_channel: str = Field("", description="Slack channel id or #name for the weekly report")
     plume_digest_day: str = Field("monday", description="Weekday the digest is posted")
     plume_digest_time: str = Field("09:00", description="HH:MM in PLUME_TIMEZONE")
+    # Fresh sources (knowledge.sources): pages linked in a brief and the team's news feeds
+    plume_feeds: str = Field("", description="RSS/Atom feed URLs, comma-separated, for /plume news and news briefs")
+    plume_fetch_timeout: float = Field(10.0, gt=0, le=120, description="Seconds a page or feed may take, in all")
+    plume_fetch_max_mb: float = Field(5.0, gt=0, le=100, description="Largest page, PDF or feed read, in MB")
+    # Tests (loopback servers) and teams that want Plume to read their intranet; never on by default (SSRF).
+    plume_fetch_allow_private: bool = False
+    # Crisis brake (insights.alerts): words in imported comments that propose a hold, and whether a
+    # proposal holds publishing at once instead of waiting for an approver's click.
+    plume_alert_words: str = Field("", description="Comma-separated words or phrases, e.g. recall, food poisoning")
+    plume_auto_hold: bool = False
     plume_log_level: str = "WARNING"
     port: int = 3000
 
@@ -146,6 +156,14 @@ class Settings(BaseSettings):
         from core.days_off import parse_blackouts
 
         return parse_blackouts(self.plume_blackouts)
+
+    @property
+    def feeds(self) -> list[str]:
+        return split_list(self.plume_feeds)
+
+    @property
+    def alert_words(self) -> list[str]:
+        return split_list(self.plume_alert_words)
 
     @property
     def min_gap(self) -> timedelta:

@@ -308,7 +308,7 @@ def duration(delta: timedelta) -> str:
     if minutes < 60:
         return f"{minutes} min"
     hours = minutes // 60
-    return f"{hours} h {minutes % 60} min" if hours < 48 else f"{hours // 24} days"
+    return f"{hours} h {minutes % 60:02d} min" if hours < 48 else f"{hours // 24} days"
 
 
 def clock(value: str | datetime, zone: str) -> str:

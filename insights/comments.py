@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from core import audit, platforms
+from core import audit, db, platforms
 from core.db import as_utc, now
 from core.errors import ValidationFailed
 from core.models import AuditRow, CommentRow
@@ -49,6 +49,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     spikes: list[reports.Negative] = field(default_factory=list)  # Plume posts whose threads are told
+    alerts: list = field(default_factory=list)  # insights.alerts.Alert: proposed holds (crisis brake)
 
     def summary(self, limit: int = 10) -> str:
         lines = [f"{self.rows} rows read: {self.added} comments added, {self.updated} updated, "
@@ -63,6 +64,14 @@ class ImportResult:
             lines.append(f"  …and {len(self.errors) - limit} more skipped rows.")
         lines += [f"Unusually negative comments on post #{s.post_id} ({s.network}): "
                   f"{s.negative} of {s.scored} negative." for s in self.spikes]
+        for alert in self.alerts:
+            if alert.held:
+                lines.append(f"⏸ Publishing is now on hold (PLUME_AUTO_HOLD): {alert.reason}. "
+                             "An approver releases it with `resume` in the shell or `/plume resume`.")
+            else:
+                lines.append(f"⚠ {alert.reason}. Proposed: hold all publishing — an approver can press "
+                             "*Hold all publishing* in Slack, or type `hold` in `plume shell`.")
+            lines += [f"    “{example[:120]}”" for example in alert.examples]
         return "\n".join(lines)
 
 
@@ -87,11 +96,14 @@ def read_csv(source: Path | str | bytes) -> str:
 
 def import_csv(session: Session, source: Path | str | bytes, *, scorer: Scorer, zone: str,
                default_language: str = "en", guess_language: Callable[[str], str | None] | None = None,
-               now: datetime | None = None) -> ImportResult:
+               now: datetime | None = None, alert_words: list[str] = (), auto_hold: bool = False) -> ImportResult:
     """Import comments (and replies: comments with a parent) keyed by (network, comment_id).
 
     Rows without a language are in `guess_language(text)`, else `default_language`; naive
-    timestamps are in `zone`."""
+    timestamps are in `zone`. A team-wide spike or one of `alert_words` proposes a hold
+    (insights.alerts; held at once with `auto_hold`)."""
+    from insights import alerts
+
     text = read_csv(source)
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra")
     header = [_column(name) for name in reader.fieldnames or []]
@@ -111,8 +123,10 @@ def import_csv(session: Session, source: Path | str | bytes, *, scorer: Scorer, 
             result.errors.append(RowError(reader.line_num, str(exc)))
             continue
         good[(parsed["network"], parsed["comment_id"])] = parsed
-    touched = _store(session, good, scorer, result)
-    result.spikes = _spikes(session, touched, now=now or now())
+    touched, fresh = _store(session, good, scorer, result)
+    at = now or db.now()  # `now` the argument hides core.db.now here
+    result.spikes = _spikes(session, touched, now=at)
+    result.alerts = alerts.raise_alerts(session, imported=fresh, words=list(alert_words), now=at, auto_hold=auto_hold)
     return result
 
 
@@ -152,8 +166,8 @@ def _parse(row: dict, width: int, *, zone: str, default_language: str, guess) ->
 
 
 def _store(session: Session, good: dict[tuple[str, str], dict], scorer: Scorer,
-           result: ImportResult) -> set[tuple[str, str]]:
-    """Insert new comments, update changed ones, score both; the posts they belong to."""
+           result: ImportResult) -> tuple[set[tuple[str, str]], list[dict]]:
+    """Insert new comments, update changed ones, score both; the posts they belong to, and the comments."""
     keys = list(good)
     existing: dict[tuple[str, str], CommentRow] = {}
     for start in range(0, len(keys), _CHUNK):
@@ -181,7 +195,7 @@ def _store(session: Session, good: dict[tuple[str, str], dict], scorer: Scorer,
             result.updated += 1
         touched.add((values["network"], values["external_post_id"]))
     session.flush()
-    return touched
+    return touched, [values for _row, values in fresh]
 
 
 def _same(stored, value) -> bool:

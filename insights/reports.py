@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, exists, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
-from core import platforms
+from core import pause, platforms
 from core.db import as_utc
 from core.domain import Status
 from core.errors import ValidationFailed
 from core.models import AuditRow, BriefRow, CommentRow, MetricRow, PostRow
+from core.pause import Pause
 from insights import metrics
 from insights.metrics import DAY_ONLY, Cell
 
@@ -189,6 +190,7 @@ class Report:
     per_day: dict[date, dict[str, int]] = field(default_factory=dict)
     engagement: Engagement | None = None
     sentiment: Sentiment | None = None
+    pause: Pause | None = None  # the team-wide hold now, whatever the period: a report must not hide it
 
     @property
     def approved(self) -> int:
@@ -207,6 +209,7 @@ def build(session: Session, period: Period, *, network: str | None = None) -> Re
     _calendar(session, report)
     report.engagement = _engagement(session, period, network)
     report.sentiment = _sentiment(session, period, network)
+    report.pause = pause.state(session)
     return report
 
 

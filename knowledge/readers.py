@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -147,8 +147,9 @@ class Outline:
 # --- PDF --------------------------------------------------------------------------------------
 
 
-def read_pdf(path: Path) -> Document:
-    """Text page by page; headings from the PDF's bookmarks, else "Page N"."""
+def read_pdf(path: Path | BinaryIO) -> Document:
+    """Text page by page; headings from the PDF's bookmarks, else "Page N". Also reads an open binary
+    stream (a PDF fetched from a brief's link, knowledge.sources)."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -356,7 +357,7 @@ def read_html(path: Path) -> Document:
     raw = path.read_bytes()
     parser = _HTMLText()
     try:
-        parser.feed(_defuse(_decode_html(raw)))
+        parser.feed(_defuse(decode_html(raw)))
         parser.close()
     except AssertionError as exc:  # html.parser's way of giving up on broken markup
         raise ValidationFailed(f"not readable HTML ({_short(exc)})") from None
@@ -369,7 +370,18 @@ def read_html(path: Path) -> Document:
     )
 
 
-def _decode_html(raw: bytes) -> str:
+def html_text(html: str) -> str:
+    """The visible text of an HTML fragment (a feed item's summary), without its markup."""
+    parser = _HTMLText()
+    try:
+        parser.feed(_defuse(html))
+        parser.close()
+    except AssertionError:
+        return ""
+    return "\n".join(s.text for s in parser.outline.done())
+
+
+def decode_html(raw: bytes) -> str:
     """BOM, then a declared <meta charset>, then UTF-8, then Windows-1252 (what browsers do)."""
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.sources import Limits
 from service.briefs import Briefs
 from service.chat import Deliveries, Threads
 from service.decisions import Decided, Decisions
+from service.news import News
 from service.people import People
 from service.posts import Posts, Queue, Unreadable
 from service.reports import Reports
 from service.rules import Rules
 
-__all__ = ["Briefs", "Decided", "Decisions", "Deliveries", "People", "Posts", "Queue", "Reports", "Rules",
+__all__ = ["Briefs", "Decided", "Decisions", "Deliveries", "News", "People", "Posts", "Queue", "Reports", "Rules",
            "Service", "Threads", "Unreadable", "build"]
 
 
@@ -34,6 +36,7 @@ class Service:
     reports: Reports
     deliveries: Deliveries
     threads: Threads
+    news: News
 
 
 def build(*, settings, db, runner, scheduler, profile, clock, directory=None) -> Service:
@@ -52,4 +55,5 @@ def build(*, settings, db, runner, scheduler, profile, clock, directory=None) ->
         reports=Reports(db=db, zone=settings.plume_timezone),
         deliveries=deliveries,
         threads=Threads(db),
+        news=News(feeds=settings.feeds, limits=Limits.from_settings(settings)),
     )

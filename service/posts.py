@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from core import pause, posts
 from core.db import Database
 from core.domain import Post, Status, digest
-from core.errors import InvalidTransition, ValidationFailed
+from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.when import When, parse_when, unreadable, validate_when
 from insights import metrics
 from insights.metrics import History
@@ -180,6 +180,19 @@ class Posts:
         self.people.refresh()
         with self.db.session() as session:
             return pause.hold_all(session, actor=actor, approvers=self.approvers, reason=reason)
+
+    def hold_proposed(self, *, proposal_id: int, actor: str) -> tuple[list[Post], str]:
+        """An approver accepts a hold Plume proposed (a crisis alert, insights.alerts): publishing is held with
+        the alert's evidence as the reason. The held posts and that reason."""
+        with self.db.session() as session:
+            reason = pause.proposal(session, proposal_id)
+            current = pause.state(session)
+        if reason is None:
+            raise NotFound("That hold proposal is not known here any more.")
+        if current.held:
+            raise InvalidTransition(f"Publishing is already on hold (by {current.held_by}).", current="held",
+                                    decided_by=current.held_by)
+        return self.hold(actor=actor, reason=reason), reason
 
     def resume(self, *, actor: str) -> list[Post]:
         """End the pause; scheduled posts go out in order, overdue ones first."""

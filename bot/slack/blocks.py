@@ -6,16 +6,18 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from core import platforms, when
+from core import platforms, sources, when
 from core.domain import Passage, Post, Status, digest
 from core.pause import Pause
 from core.rules import Rule
 
 if TYPE_CHECKING:
     from service import Queue
+    from service.news import Headlines
 
 # Action and callback ids: listeners match on these, so they are the contract with Slack.
 APPROVE = "plume.approve"
@@ -27,6 +29,7 @@ RETRY_POST = "plume.retry_post"  # a failed (or held) post goes out now
 POSTED = "plume.posted"  # an unknown post: “It was posted”
 POST_AGAIN = "plume.post_again"  # an unknown post: “Post it again”
 POST_ACTIONS = (RETRY_POST, POSTED, POST_AGAIN)
+HOLD_ALL = "plume.hold_all"  # a crisis alert's one button (approvers)
 RULE_ACCEPT = "plume.rule_accept"
 RULE_DISMISS = "plume.rule_dismiss"
 RULE_ACTIONS = (RULE_ACCEPT, RULE_DISMISS)
@@ -189,6 +192,8 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
     if not compact:
         cites = [escape(f"{c['source']} › {c['heading']}" if c.get("heading") else c["source"]) for c in post.citations]
         blocks.append(context("📚 Cites: " + ("; ".join(cites) if cites else "no guideline passage")))
+        if post.sources:
+            blocks.append(context(sources_line(post, zone)))
         if post.rationale:
             blocks.append(context(f"💬 Why: {clip_escaped(post.rationale, 500)}"))
         if post.media_idea and not post.media:
@@ -219,6 +224,13 @@ def card(post: Post, *, zone: str, text: str | None = None, votes: Iterable[str]
         blocks.append(context(status_line(post, zone)))
     return message(f"{platforms.get(post.network).label} · {post.locale} draft v{version}: {clip_escaped(shown, 200)}",
                    blocks)
+
+
+def sources_line(post: Post, zone: str) -> str:
+    """The fresh sources a draft was given, each with its age: “🔗 page “Guji” (tidewren.coffee), fetched 2 h ago…”."""
+    now = datetime.now(UTC)
+    return "\n".join(f"{'⚠' if s.get('error') else '🔗'} {escape(clip(sources.describe(s, now=now, zone=zone), 300))}"
+                     for s in post.sources[:5])
 
 
 def status_line(post: Post, zone: str) -> str:
@@ -500,6 +512,27 @@ def pending_message(waiting: list[Post], *, zone: str, approver: bool, limit: in
     return message(f"{len(waiting)} draft(s) awaiting a decision", blocks)
 
 
+def news_message(query: str, headlines: Headlines, *, zone: str) -> dict:
+    """`/plume news [query]`: the newest items of the team's feeds, each with its age and link."""
+    if not headlines.feeds:
+        return notice("No news feeds are configured: set `PLUME_FEEDS` to your RSS or Atom feeds (comma-separated).")
+    now = datetime.now(UTC)
+    about = f" about “{escape(clip(query, 100))}”" if query else ""
+    lines = []
+    for item in headlines.items:
+        at = sources.published({"published_at": item.published_at})
+        age = f"{sources.age(now - at, day_only=False)}" if at else "undated"
+        title = clip_escaped(item.title or item.link, 150)
+        link = f"<{item.link}|{title}>" if SAFE_URL.match(item.link or "") else title
+        lines.append(f"• {link} — {escape(clip(item.feed_title, 60))}, {age}")
+    blocks = [section(f"*News{about}*\n" + ("\n".join(lines) if lines else "Nothing recent matches."))]
+    if headlines.problems:
+        blocks.append(context("⚠ " + escape(clip("; ".join(headlines.problems), 1500))))
+    blocks.append(context("Start a brief from one: “react to today's news about … on LinkedIn”. Times are ages "
+                          f"from now; {escape(zone)}."))
+    return message(f"{len(headlines.items)} news item(s){about}", blocks)
+
+
 def guidelines_message(query: str, found: list[Passage]) -> dict:
     if not query:
         return notice("Search the brand guidelines: `/plume guidelines emoji policy`.")
@@ -563,5 +596,6 @@ HELP = """*Plume* drafts brand-safe posts from a brief, cites the guidelines it 
 `/plume hold [reason]` · `/plume resume` — pause or resume all publishing (approvers)
 `/plume cancel <id>` — cancel a post before it goes out
 `/plume guidelines [query]` — search the brand guidelines
+`/plume news [query]` — the newest items of the team's news feeds (`PLUME_FEEDS`), with their age
 `/plume approvals` — who approves and how (`/plume approvals 2`, `/plume approvals own-brief forbid|allow`)
 `/plume report [week|month|2026-11-01..2026-11-30] [network] [#channel] [csv]` — briefs, approvals, publishing, engagement and comments, with a chart"""

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack import blocks
 from bot.slack.api import SlackAPI
-from core import chat, platforms, posts
+from core import approvals, chat, platforms, posts
 from core.errors import ValidationFailed
 from insights import reports
 from insights.reports import Negative, Report
@@ -50,6 +50,8 @@ def summary_blocks(report: Report, *, compact: bool = False) -> list[dict]:
     """The report as blocks; `compact` is the App Home's short form (counts, no rankings)."""
     where = f" · {report.network}" if report.network else ""
     out = [blocks.context(f"{blocks.escape(report.period.label)}{where} · times in {report.period.zone}")]
+    if report.pause and report.pause.held:
+        out.append(blocks.section(blocks.held_note(report.pause)))
     if report.empty:
         return out + [blocks.section(blocks.escape(reports.next_steps(report)))]
     out.append({"type": "section", "fields": _fields(report)})
@@ -234,6 +236,50 @@ def flag_spikes(api: SlackAPI, db, spikes: list[Negative]) -> int:
                 f"{spike.negative} of {spike.scored} scored comments ({reports.percent(spike.share)}). "
                 "Someone may want to look and reply.")
         told += api.post(conversation.channel, blocks.notice(text), thread_ts=conversation.thread_ts) is not None
+    return told
+
+
+# --- the crisis brake ----------------------------------------------------------------------------------
+
+def hold_proposal(alert) -> dict:
+    """A crisis alert (insights.alerts.Alert) for approvers: what happened, the evidence, one button."""
+    lines = [f"🚨 *{blocks.escape(alert.reason)}*"]
+    for post in alert.posts[:5]:
+        label = f"post #{post.post_id}" if post.post_id else blocks.escape(post.external_post_id)
+        lines.append(f"• {_link(post.url, post.text or post.external_post_id)} ({post.network}, {label}): "
+                     f"{post.negative} of {post.scored} scored comments negative")
+    lines += [f">{blocks.clip_escaped(' '.join(example.split()), 280)}" for example in alert.examples[:3]]
+    out = [blocks.section("\n".join(lines))]
+    if alert.held:
+        out.append(blocks.context("⏸ Publishing was held at once (PLUME_AUTO_HOLD). `/plume resume` releases it."))
+    else:
+        out.append(blocks.context("Nothing is held unless an approver presses the button. Scheduled posts keep "
+                                  "their place; `/plume resume` releases them."))
+        out.append({"type": "actions", "block_id": f"hold:{alert.proposal}", "elements": [
+            blocks.button("Hold all publishing", blocks.HOLD_ALL, str(alert.proposal), "danger")]})
+    return blocks.message(f"🚨 {alert.reason}", out)
+
+
+def hold_proposal_done(reason: str, *, user: str, held: int) -> dict:
+    text = (f"⏸ {blocks.who(user)} held all publishing: “{blocks.escape(blocks.clip(reason, 500))}”. "
+            f"{held} scheduled post{'s' * (held != 1)} wait. `/plume resume` releases them.")
+    return blocks.notice(text)
+
+
+def propose_holds(api: SlackAPI, settings, alerts) -> int:
+    """Tell approvers: in the digest channel if there is one, else each approver (user groups' members) by DM."""
+    if not alerts:
+        return 0
+    targets = [settings.plume_digest_channel] if settings.plume_digest_channel else []
+    if not targets:
+        for approver in settings.approvers:
+            targets += ([approver] if not approvals.is_group(approver) else api.group_members(approver) or [])
+    if not targets:
+        log.warning("a crisis alert has no one to tell in Slack: set PLUME_DIGEST_CHANNEL or PLUME_APPROVERS")
+    told = 0
+    for alert in alerts:
+        for target in dict.fromkeys(targets):
+            told += api.post(target, hold_proposal(alert)) is not None
     return told
 
 

@@ -159,6 +159,21 @@ def post_click(body: dict) -> PostClick:
                      thread_ts=message.get("thread_ts") or container.get("thread_ts"))
 
 
+@dataclass
+class HoldClick:
+    """*Hold all publishing* on a crisis alert: the proposal (core.pause.propose) and where the message is."""
+
+    proposal: int
+    user: str
+    channel: str | None
+    message_ts: str | None
+
+
+def hold_click(body: dict) -> HoldClick:
+    click = post_click(body)
+    return HoldClick(proposal=click.post_id, user=click.user, channel=click.channel, message_ts=click.message_ts)
+
+
 def rule_click(body: dict) -> dict:
     """Accept rule / Dismiss on a proposal message: the rule id, who, and where the message is."""
     action = body["actions"][0]

@@ -83,6 +83,9 @@ class Copywriter:
                 text = f"Nouveauté chez Tidewren : notre torréfaction Guji arrive. {links} #Tidewren".strip()
             else:
                 body = "Our Ethiopia Guji single-origin roast is here: bright, floral, roasted in small batches."
+                if "guji" not in user.lower():  # a decent model writes about what the brief is about
+                    brief = (re.search(r"^Brief: (.*)$", user, re.M) or [None, ""])[1].strip(" .")
+                    body = f"{brief}. Made with care, roasted in small batches."
                 if "too_long" in self.mistakes and network == "x":
                     body = body * 8
                 text = f"{body} {links} {cta} {tags}".strip()

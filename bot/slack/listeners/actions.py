@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
-from bot.slack import blocks, requests
+from bot.slack import blocks, reports, requests
 from bot.slack.decisions import decide
+from bot.slack.listeners.commands import announce_hold
 from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.messages import retry
-from bot.slack.requests import CardClick, PostClick
+from bot.slack.requests import CardClick, HoldClick, PostClick
 from core import platforms
 from core.domain import Action, Status
 from core.errors import InvalidTransition, NotAuthorized, PlumeError
@@ -41,6 +42,12 @@ def register(app, deps) -> None:
         ack()
         click = requests.post_click(body)
         deps.submit(deps.fast, click.user, click.channel, click.thread_ts, post_action, deps, click)
+
+    @app.action(blocks.HOLD_ALL)
+    def on_hold_button(ack, body):
+        ack()
+        click = requests.hold_click(body)
+        deps.submit(deps.fast, click.user, click.channel, None, hold_all, deps, click)
 
     @app.action(blocks.RETRY)
     def on_retry(ack, body):
@@ -127,6 +134,26 @@ def post_action(deps, click: PostClick) -> None:
     if click.channel and click.message_ts:
         deps.api.update(click.channel, click.message_ts, blocks.post_news(post, zone=deps.zone, done=done))
     deps.threads.sync_post(post.id)
+
+
+def hold_all(deps, click: HoldClick) -> None:
+    """*Hold all publishing* on a crisis alert: approvers only, once however often it is pressed."""
+    tell = deps.threads.tell
+    try:
+        with deps.service.deliveries.once(f"hold-proposal:{click.proposal}") as first:
+            if not first:
+                return  # a double click, or another approver already pressed it
+            stopped, reason = deps.service.posts.hold_proposed(proposal_id=click.proposal, actor=click.user)
+    except NotAuthorized as exc:
+        tell(click.user, click.channel, None, f"🙅 {exc} Ask an approver to press it. Nothing was changed.")
+        return
+    except PlumeError as exc:
+        tell(click.user, click.channel, None, f"✗ {exc} Nothing was changed.")
+        return
+    announce_hold(deps, stopped, user=click.user, reason=reason)
+    if click.channel and click.message_ts:
+        deps.api.update(click.channel, click.message_ts, reports.hold_proposal_done(
+            reason, user=click.user, held=len(stopped)))
 
 
 def already_settled(deps, post_id: int, exc: InvalidTransition) -> str:

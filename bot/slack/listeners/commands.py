@@ -53,11 +53,17 @@ def pending(deps, cmd: Command) -> dict:
 def hold(deps, cmd: Command) -> dict:
     stopped = deps.service.posts.hold(actor=cmd.user, reason=cmd.rest)
     why = f": “{blocks.escape(cmd.rest)}”" if cmd.rest else ""
-    for post in stopped:
-        deps.threads.announce(post, f"⏸ Publishing is on hold (by {blocks.who(cmd.user)}{why}). Post #{post.id} "
-                                    f"({platforms.post_label(post)}) will not go out until someone runs `/plume resume`.")
+    announce_hold(deps, stopped, user=cmd.user, reason=cmd.rest)
     return blocks.notice(f"⏸ Publishing is on hold{why}. {len(stopped)} scheduled post{'s' * (len(stopped) != 1)} "
                          "wait; posts approved meanwhile wait too. `/plume resume` releases them.")
+
+
+def announce_hold(deps, stopped, *, user: str, reason: str) -> None:
+    """Each post the hold stops hears it in its thread."""
+    why = f": “{blocks.escape(blocks.clip(reason, 300))}”" if reason else ""
+    for post in stopped:
+        deps.threads.announce(post, f"⏸ Publishing is on hold (by {blocks.who(user)}{why}). Post #{post.id} "
+                                    f"({platforms.post_label(post)}) will not go out until someone runs `/plume resume`.")
 
 
 def resume(deps, cmd: Command) -> dict:
@@ -82,6 +88,10 @@ def cancel(deps, cmd: Command) -> dict:
 def guidelines(deps, cmd: Command) -> dict:
     found = deps.service.briefs.guidelines(cmd.rest) if cmd.rest else []
     return blocks.guidelines_message(cmd.rest, found)
+
+
+def news(deps, cmd: Command) -> dict:
+    return blocks.news_message(cmd.rest, deps.service.news.recent(cmd.rest), zone=deps.zone_of(cmd.user))
 
 
 def approval_rules(deps, cmd: Command) -> dict:
@@ -112,4 +122,4 @@ def renamed_rules(deps, cmd: Command) -> dict:
 
 
 HANDLERS = {"help": help_, "queue": queue, "pending": pending, "hold": hold, "resume": resume, "cancel": cancel,
-            "guidelines": guidelines, "report": report, "approvals": approval_rules, "rules": renamed_rules}
+            "guidelines": guidelines, "news": news, "report": report, "approvals": approval_rules, "rules": renamed_rules}
